@@ -1,0 +1,1 @@
+"""chain-ie runtime: schema, text normalisation, model loading, prediction and records."""

@@ -1,0 +1,71 @@
+"""Reading documents to tag: a .txt file, a folder of .txt files, or JSONL `{"id", "text"}`.
+
+Every problem a user can cause (a missing path, a non-UTF-8 file, an empty document, a JSONL
+line without text) is an InputError naming the file and line, raised before any output exists.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """Bad input; the message names the file/document and what to do."""
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    text: str
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte {exc.start}); convert it, e.g. `iconv -f GB18030 -t UTF-8`") from exc
+
+
+def _check(doc: Document, where: str) -> Document:
+    if not doc.text.strip():
+        raise InputError(f"{where}: document {doc.id!r} is empty or whitespace only; remove it from the input")
+    return doc
+
+
+def _jsonl(path: Path) -> Iterator[Document]:
+    seen: set[str] = set()
+    for n, line in enumerate(_read_text(path).splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where}: not a JSON object ({exc.msg})") from exc
+        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+            raise InputError(f'{where}: each line needs {{"id": ..., "text": "..."}}')
+        doc_id = str(row.get("id", n))
+        if doc_id in seen:
+            raise InputError(f"{where}: duplicate id {doc_id!r}; ids must be unique")
+        seen.add(doc_id)
+        yield _check(Document(doc_id, row["text"]), where)
+
+
+def read_documents(path: str | Path) -> Iterator[Document]:
+    """Documents under `path` in a stable order (folders: sorted file names; ids: file stems)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(path.glob("*.txt"))
+        if not files:
+            raise InputError(f"{path}: folder has no .txt files")
+        for f in files:
+            yield _check(Document(f.stem, _read_text(f)), str(f))
+    elif path.is_file():
+        if path.suffix in (".jsonl", ".json"):
+            yield from _jsonl(path)
+        else:
+            yield _check(Document(path.stem, _read_text(path)), str(path))
+    else:
+        raise InputError(f"{path}: no such file or folder")

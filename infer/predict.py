@@ -1,0 +1,127 @@
+"""Loading a trained model folder and tagging documents with it.
+
+Documents are normalised (infer.normalize), encoded one token per character, cut into
+overlapping windows, batched by length, tagged in `torch.inference_mode`, merged (each token
+takes the prediction of the window that sees it with most context) and decoded into spans
+whose offsets point into the caller's original text.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from infer.decode import decode
+from infer.encoding import CharEncoder, owner_windows, windows
+from infer.normalize import normalize
+from infer.schema import Schema, load_schema
+
+SETTINGS_FILE = "chain_ie.json"
+
+
+class ModelError(RuntimeError):
+    """A model folder that cannot be used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    start: int
+    end: int
+    label: str
+    text: str
+    score: float
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    if requested:
+        return torch.device(requested)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Tagger:
+    """A trained token classifier plus everything needed to use it on raw text."""
+
+    def __init__(self, model_dir: str | Path, device: str | None = None, batch_size: int = 32,
+                 quantize: str | None = None) -> None:
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        model_dir = Path(model_dir)
+        settings_path = model_dir / SETTINGS_FILE
+        if not settings_path.is_file():
+            raise ModelError(
+                f"{model_dir}: not a chain-ie model folder (no {SETTINGS_FILE}); "
+                "train one with `python -m train fit --config configs/default.yaml` or pass --model"
+            )
+        settings = json.loads(settings_path.read_text(encoding="utf-8"))
+        self.model_dir = model_dir
+        self.max_length: int = settings["max_length"]
+        self.stride: int = settings["stride"]
+        self.schema: Schema = load_schema(model_dir / "schema.yaml")
+        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        self.encoder = CharEncoder(self.tokenizer)
+        self.device = pick_device(device)
+        model = AutoModelForTokenClassification.from_pretrained(model_dir)
+        if quantize == "int8":
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        elif quantize:
+            raise ModelError(f"unknown --quantize {quantize!r}; use int8")
+        self.model = model.to(self.device).eval()
+        self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
+        self.batch_size = batch_size
+
+    @property
+    def window_chars(self) -> int:
+        return self.max_length - 2  # [CLS] and [SEP]
+
+    def _tag_windows(self, chunks: list[list[int]]) -> list[tuple[list[int], list[float]]]:
+        """Best tag id and its probability for every token of every chunk, batched by length."""
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
+        out: list[tuple[list[int], list[float]]] = [([], [])] * len(chunks)
+        enc = self.encoder
+        with torch.inference_mode():
+            for b in range(0, len(order), self.batch_size):
+                batch = order[b : b + self.batch_size]
+                width = max(len(chunks[i]) for i in batch) + 2
+                ids = torch.full((len(batch), width), enc.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(batch), width), dtype=torch.long)
+                for row, i in enumerate(batch):
+                    seq = [enc.cls_id, *chunks[i], enc.sep_id]
+                    ids[row, : len(seq)] = torch.tensor(seq)
+                    mask[row, : len(seq)] = 1
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                best_p, best_id = logits.float().softmax(-1).max(-1)
+                best_p, best_id = best_p.cpu().tolist(), best_id.cpu().tolist()
+                for row, i in enumerate(batch):
+                    n = len(chunks[i])
+                    out[i] = (best_id[row][1 : n + 1], best_p[row][1 : n + 1])
+        return out
+
+    def predict(self, texts: list[str]) -> list[list[Entity]]:
+        """Entities of each text, offsets into that (original) text, sorted by start."""
+        prepared = []
+        chunks: list[list[int]] = []
+        for text in texts:
+            norm = normalize(text)
+            ids, positions = self.encoder.encode(norm.text)
+            spans = windows(len(ids), self.window_chars, self.stride)
+            first = len(chunks)
+            chunks += [ids[w.start : w.end] for w in spans]
+            prepared.append((norm, positions, spans, first))
+        tagged = self._tag_windows(chunks)
+        results: list[list[Entity]] = []
+        for norm, positions, spans, first in prepared:
+            owners = owner_windows(len(positions), spans)
+            tags, probs = [], []
+            for t, w_index in enumerate(owners):
+                tag_ids, tag_probs = tagged[first + w_index]
+                k = t - spans[w_index].start
+                tags.append(self.id2label[tag_ids[k]])
+                probs.append(tag_probs[k])
+            entities = []
+            for span in decode(tags, probs):
+                start, end = norm.to_original(positions[span.start], positions[span.end - 1] + 1)
+                entities.append(Entity(start, end, span.label, norm.original[start:end], round(span.score, 4)))
+            results.append(entities)
+        return results

@@ -1,0 +1,262 @@
+"""Spans (+ relations) -> the structured records of the annotation guide.
+
+The same code serves the model path (`python -m infer`) and gold spans (`python -m infer
+records`). Every record keeps the document id and the offsets of every mention it was built
+from, so a reader can check it against the source text.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from infer.documents import split_paragraphs
+from infer.inputs import InputError
+from infer.io import atomic_writer
+from infer.normalize import normalize
+from infer.numbers import parse_metric
+from infer.relations import Mention, Relation, rule_relations
+
+
+class RecordError(ValueError):
+    """Spans that do not fit their text; the message names the document."""
+
+
+SURNAMES = set(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白"
+    "邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤解常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左"
+    "柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦"
+    "戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝官封谈匡鞠惠荆乐冀郁胥南班储"
+    "原栗燕楚鄢劳谌奚皮粟冼蔺楼盘满闻位厉伊仝区郜海阚花权强帅屠豆朴盖练廉禹井祖漆巴丰支卿国狄平计索宣晋相初门云容敬来扈晁芮都普阙浦戈伏鄂"
+    "殳夔隆郗汝"
+)
+DOUBLE_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐", "端木", "独孤"}
+TITLE_ENDS = ("书记", "长", "主任", "委员", "主席", "常委", "专员", "代表", "干部", "部长", "巡视员", "秘书长", "理事长")
+REGION = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:自治州|自治县|新区|高新区|开发区|省|市|县|区))")
+DOC_REGION = re.compile(r"([\u4e00-\u9fff]{2,3}市)")
+PERIOD = re.compile(
+    r"(?:\d{4}年(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|\d{1,2}月份?(?!\d{1,2}日)|底)?"
+    r"|今年(?:上半年|下半年|前三季度|[一二三四]季度|以来|\d{1,2}[—\-–~至]\d{1,2}月份?)?"
+    r"|去年(?:以来|同期|全年)?|上半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|近年来|一年来|近三年)"
+)
+
+
+def split_name(mention: str) -> tuple[str, str]:
+    """(title, name) of an OFFICIAL span: the name is the last 2-3 characters after a title word,
+    starting with a surname (double surnames included)."""
+    text = mention.strip()
+    if len(text) <= 3 and text[:1] in SURNAMES | {d[0] for d in DOUBLE_SURNAMES}:
+        return "", text
+    for size in (4, 3):  # double surname + given name(s)
+        if len(text) > size and text[-size:-size + 2] in DOUBLE_SURNAMES and text[:-size].endswith(TITLE_ENDS):
+            return text[:-size], text[-size:]
+    for size in (3, 2):
+        if len(text) > size and text[-size] in SURNAMES and text[:-size].endswith(TITLE_ENDS):
+            return text[:-size], text[-size:]
+    for size in (3, 2):
+        if len(text) > size and text[-size] in SURNAMES:
+            return text[:-size], text[-size:]
+    return text[:-2], text[-2:]
+
+
+def document_region(text: str) -> str | None:
+    """The region a document is about: its most frequent 2-3 character city name (e.g. 聊城市)."""
+    counts = Counter(DOC_REGION.findall(normalize(text).text))
+    for name, _ in counts.most_common():
+        if not name.startswith(("全市", "本市", "我市", "各市", "城市", "该市")):
+            return name
+    return None
+
+
+def official_region(title: str, doc_region: str | None) -> str | None:
+    match = REGION.match(title)
+    if match is None:
+        return doc_region if title.startswith(("市", "县", "区")) and doc_region else None
+    return match.group(1)
+
+
+def chain_key(name: str) -> str:
+    core = re.sub(r"(产业链条|产业链|链条|链|产业)$", "", normalize(name).text.replace("\n", "").strip())
+    return core + "产业链"
+
+
+def _period(para_text: str, before: int) -> str | None:
+    found = None
+    for match in PERIOD.finditer(para_text, 0, before):
+        found = match.group(0)
+    return found
+
+
+def _mention(e: dict) -> dict:
+    return {"entity": e["id"], "start": e["start"], "end": e["end"], "text": e["text"]}
+
+
+def build_records(doc_id: str, text: str, entities: list[dict], relations: list[dict]) -> dict:
+    """Records of one document from entity dicts (id, start, end, label, text) and relation dicts."""
+    by_id = {e["id"]: e for e in entities}
+    region = document_region(text)
+    paragraphs = split_paragraphs(text)
+
+    def paragraph_of(start: int):
+        for p in paragraphs:
+            if p.offset <= start < p.offset + len(p.text):
+                return p
+        return None
+
+    companies: list[dict] = []
+    company_of: dict[str, dict] = {}
+    for e in sorted((e for e in entities if e["label"] == "COMPANY"), key=lambda e: -len(e["text"])):
+        name = normalize(e["text"]).text.replace("\n", "")
+        group = next((c for c in companies if name in c["_names"] or any(name in n or n in name for n in c["_names"])), None)
+        if group is None:
+            group = {"doc": doc_id, "name": name, "normalized": name, "chains": [], "mentions": [], "_names": set()}
+            companies.append(group)
+        group["_names"].add(name)
+        group["mentions"].append(_mention(e))
+        company_of[e["id"]] = group
+    for group in companies:
+        legal = [n for n in group["_names"] if n.endswith(("公司", "集团", "厂"))]
+        group["normalized"] = max(legal or group["_names"], key=len)
+        group["name"] = max(group["_names"], key=len)
+
+    chains: dict[str, dict] = {}
+    chain_of: dict[str, dict] = {}
+    for e in (e for e in entities if e["label"] == "CHAIN"):
+        key = chain_key(e["text"])
+        chain = chains.setdefault(key, {"doc": doc_id, "name": normalize(e["text"]).text.replace("\n", ""),
+                                        "normalized": key, "leaders": [], "anchors": [], "members": [], "mentions": []})
+        chain["mentions"].append(_mention(e))
+        chain_of[e["id"]] = chain
+
+    officials: dict[str, dict] = {}
+    official_of: dict[str, dict] = {}
+    for e in sorted((e for e in entities if e["label"] == "OFFICIAL"), key=lambda e: e["start"]):
+        title, name = split_name(normalize(e["text"]).text.replace("\n", ""))
+        person = officials.setdefault(name, {"doc": doc_id, "name": name, "title": title or None,
+                                             "region": official_region(title, region) if title else None,
+                                             "chains": [], "mentions": []})
+        if title and not person["title"]:
+            person["title"], person["region"] = title, official_region(title, region)
+        person["mentions"].append(_mention(e))
+        official_of[e["id"]] = person
+
+    metrics = []
+    measured: dict[str, dict] = {}
+    for rel in relations:
+        source, target = by_id.get(rel["from"]), by_id.get(rel["to"])
+        if source is None or target is None:
+            continue
+        kind = rel["type"]
+        if kind == "MEASURES":
+            measured[source["id"]] = target
+        elif kind in ("ANCHORS", "MEMBER_OF") and source["id"] in company_of and target["id"] in chain_of:
+            company, chain = company_of[source["id"]], chain_of[target["id"]]
+            role = "anchor" if kind == "ANCHORS" else "member"
+            entry = {"chain": chain["normalized"], "role": role}
+            if entry not in company["chains"]:
+                company["chains"].append(entry)
+            bucket = chain["anchors" if role == "anchor" else "members"]
+            if company["normalized"] not in bucket:
+                bucket.append(company["normalized"])
+        elif kind == "LEADS" and source["id"] in official_of and target["id"] in chain_of:
+            person, chain = official_of[source["id"]], chain_of[target["id"]]
+            if chain["normalized"] not in person["chains"]:
+                person["chains"].append(chain["normalized"])
+            if person["name"] not in chain["leaders"]:
+                chain["leaders"].append(person["name"])
+
+    for e in sorted((e for e in entities if e["label"] == "METRIC"), key=lambda e: e["start"]):
+        parsed = parse_metric(e["text"])
+        para = paragraph_of(e["start"])
+        period = _period(para.text, e["start"] - para.offset) if para else None
+        target = measured.get(e["id"])
+        if target is not None:
+            subject = {"type": target["label"].lower(), "name": (company_of.get(target["id"]) or {}).get(
+                "normalized") or (chain_of.get(target["id"]) or {}).get("normalized"), "entity": target["id"]}
+        else:
+            subject = {"type": "region", "name": region, "entity": None} if region else None
+        metrics.append({"doc": doc_id, "text": e["text"], "indicator": parsed.indicator, "change": parsed.change,
+                        "value": parsed.value, "unit": parsed.unit, "approx": parsed.approx, "period": period,
+                        "subject": subject, "mentions": [_mention(e)]})
+
+    for group in companies:
+        del group["_names"]
+    return {"companies": companies, "metrics": metrics, "chains": list(chains.values()),
+            "officials": list(officials.values())}
+
+
+def document_output(doc_id: str, text: str, entities, relations: list[dict] | None = None) -> dict:
+    """The output line of one document: entities with ids, relations (rules when none are given), records."""
+    ents = []
+    for i, e in enumerate(sorted(entities, key=lambda e: (_get(e, "start"), _get(e, "end"))), 1):
+        row = {"id": _get(e, "id") or f"e{i}", "start": _get(e, "start"), "end": _get(e, "end"),
+               "label": _get(e, "label"), "text": text[_get(e, "start") : _get(e, "end")]}
+        score = _get(e, "score")
+        if score is not None:
+            row["score"] = score
+        ents.append(row)
+    if not relations:
+        found: list[Relation] = rule_relations(text, [Mention(e["id"], e["start"], e["end"], e["label"]) for e in ents])
+        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in found]
+    return {"id": doc_id, "entities": ents, "relations": relations,
+            "records": build_records(doc_id, text, ents, relations)}
+
+
+def _get(obj, key: str):
+    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+
+
+def read_span_documents(path: Path):
+    """(id, text, entities, relations) per line of a spans JSONL, with every offset checked."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8") from exc
+    out = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            doc_id, text = str(row["id"]), row["text"]
+            entities, relations = row.get("entities") or [], row.get("relations") or []
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise InputError(f'{path}:{n}: each line needs {{"id", "text", "entities", "relations"}} ({exc})') from exc
+        ids = set()
+        for e in entities:
+            start, end = e.get("start"), e.get("end")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+                raise RecordError(f"{path}:{n}: document {doc_id!r}: entity {e.get('id')} offsets [{start},{end}) lie outside the text")
+            if "text" in e and e["text"] != text[start:end]:
+                raise RecordError(f"{path}:{n}: document {doc_id!r}: entity {e.get('id')} says {e['text']!r} but the text there is {text[start:end]!r}")
+            ids.add(e.get("id"))
+        for r in relations:
+            if r.get("from") not in ids or r.get("to") not in ids:
+                raise RecordError(f"{path}:{n}: document {doc_id!r}: relation {r} names an unknown entity id")
+        out.append((doc_id, text, entities, relations))
+    return out
+
+
+CSV_FIELDS = {
+    "companies": ["doc", "name", "normalized", "chains", "mentions"],
+    "metrics": ["doc", "text", "indicator", "change", "value", "unit", "approx", "period", "subject", "mentions"],
+    "chains": ["doc", "name", "normalized", "leaders", "anchors", "members", "mentions"],
+    "officials": ["doc", "name", "title", "region", "chains", "mentions"],
+}
+
+
+def write_csvs(outputs: list[dict], folder: Path) -> None:
+    """One CSV per record type, UTF-8 with BOM (opens cleanly in Excel); lists as JSON text."""
+    for kind, fields in CSV_FIELDS.items():
+        with atomic_writer(folder / f"{kind}.csv", newline="") as handle:
+            handle.write("\ufeff")
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            for doc in outputs:
+                for record in doc["records"][kind]:
+                    writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                                     for k, v in record.items() if k in fields})

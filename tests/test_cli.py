@@ -1,0 +1,94 @@
+"""End to end on a tiny model: `python -m train fit` -> `python -m infer` -> records, and bad input."""
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(root, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("model")
+    config = folder / "tiny.yaml"
+    config.write_text(yaml.safe_dump({
+        "data": {"dev_docs": ["004_e34ce637d7128e12"]},
+        "model": {"layers": 1, "hidden": 32, "heads": 2, "max_length": 64, "stride": 16},
+        "training": {"max_steps": 20, "batch_size": 8, "learning_rate": 1e-3},
+        "output": str(folder / "tiny"),
+    }))
+    result = run("train", "fit", "--config", str(config), cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return folder / "tiny"
+
+
+def test_model_folder_records_its_provenance(tiny_model, root):
+    for name in ["model.safetensors", "config.json", "tokenizer.json", "schema.yaml", "config.yaml",
+                 "data_hashes.json", "metrics.json", "chain_ie.json"]:
+        assert (tiny_model / name).is_file(), name
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert set(metrics["dev"]) >= {"COMPANY", "METRIC", "CHAIN", "OFFICIAL", "micro avg"}
+    assert metrics["dev"]["METRIC"]["support"] == 43
+    hashes = json.loads((tiny_model / "data_hashes.json").read_text())
+    assert len(hashes) == 5
+    config = json.loads((tiny_model / "config.json").read_text())
+    assert config["id2label"]["1"] == "B-COMPANY"
+
+
+def test_training_is_deterministic(tiny_model, root, tmp_path):
+    config = yaml.safe_load((tiny_model / "config.yaml").read_text())
+    config["output"] = str(tmp_path / "again")
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    assert run("train", "fit", "--config", str(tmp_path / "c.yaml"), cwd=root).returncode == 0
+    from safetensors.torch import load_file
+
+    a, b = load_file(tiny_model / "model.safetensors"), load_file(tmp_path / "again" / "model.safetensors")
+    assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_infer_jsonl_keeps_ids_and_original_offsets(tiny_model, root, tmp_path):
+    seed = (root / "annotations/seeds/003_fb9f74054291eaad.txt").read_text(encoding="utf-8")
+    docs = [{"id": "trad", "text": seed}, {"id": "short", "text": "聊城市委书记李长萍调研信发集团。"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = run("infer", "--model", str(tiny_model), "--input", str(src), "--output", str(out), cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["trad", "short"]
+    for row, doc in zip(rows, docs):
+        assert set(row) == {"id", "entities", "relations", "records"}
+        assert set(row["records"]) == {"companies", "metrics", "chains", "officials"}
+        ids = {e["id"] for e in row["entities"]}
+        for e in row["entities"]:
+            assert doc["text"][e["start"]:e["end"]] == e["text"]
+            assert 0 < e["score"] <= 1 and e["label"] in {"COMPANY", "METRIC", "CHAIN", "OFFICIAL"}
+        assert all(r["from"] in ids and r["to"] in ids for r in row["relations"])
+
+
+@pytest.mark.parametrize("case", ["empty", "latin1", "missing_model", "no_text"])
+def test_bad_input_gives_one_error_line_and_no_output(tiny_model, root, tmp_path, case):
+    out = tmp_path / "out.jsonl"
+    model = str(tiny_model)
+    src = tmp_path / "in.jsonl"
+    if case == "empty":
+        src.write_text('{"id": "a", "text": "聊城"}\n{"id": "b", "text": "  "}\n', encoding="utf-8")
+    elif case == "latin1":
+        src = tmp_path / "doc.txt"
+        src.write_bytes("聊城".encode("gb18030"))
+    elif case == "missing_model":
+        src.write_text('{"id": "a", "text": "聊城"}\n', encoding="utf-8")
+        model = str(tmp_path / "nope")
+    else:
+        src.write_text('{"id": "a"}\n', encoding="utf-8")
+    result = run("infer", "--model", model, "--input", str(src), "--output", str(out), cwd=root)
+    assert result.returncode == 2
+    errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in result.stderr
+    assert not out.exists() and list(tmp_path.glob(".out.jsonl*")) == []

@@ -1,0 +1,65 @@
+"""The seed gold (issue 3): valid, complete, split by document, and aligned through normalisation."""
+import copy
+import json
+
+import pytest
+
+from infer.decode import decode
+from infer.encoding import CharEncoder
+from infer.normalize import normalize
+from infer.schema import load_schema
+from train.align import example_features
+from train.config import load_config
+from train.data import load_export
+from train.validate import seed_documents, validate
+from train.vocab import build_tokenizer
+
+
+def test_gold_is_valid_and_covers_every_seed_paragraph(root, gold_examples):
+    docs = seed_documents(root / "annotations" / "seeds")
+    assert set(docs) == {ex.doc for ex in gold_examples}
+    report = validate(gold_examples, load_schema(), docs)
+    assert report.errors == []
+    assert all(report.labels[label] > 0 for label in ["COMPANY", "METRIC", "CHAIN", "OFFICIAL"])
+
+
+def test_validator_reports_each_kind_of_error(root, tmp_path):
+    tasks = json.loads((root / "annotations/gold/000_21906914d730ea09.json").read_text(encoding="utf-8"))
+    bad = copy.deepcopy(tasks)
+    regions = [(t, r) for t in bad for r in t["annotations"][0]["result"] if r["type"] == "labels"]
+    regions[0][1]["value"]["start"] += 1  # text no longer matches
+    regions[1][1]["value"]["labels"] = ["PRODUCT"]  # outside the schema
+    del bad[3]  # a paragraph without a task
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    report = validate(load_export(path), load_schema(), seed_documents(root / "annotations" / "seeds"))
+    text = "\n".join(report.errors)
+    assert "but the text there is" in text
+    assert "PRODUCT outside the schema" in text
+    assert "has no annotated task" in text
+
+
+def test_split_keeps_the_traditional_copy_with_its_original(root):
+    config = load_config(root / "configs" / "default.yaml")
+    dev = set(config["data"]["dev_docs"])
+    assert ("000_21906914d730ea09" in dev) == ("003_fb9f74054291eaad" in dev)
+
+
+@pytest.mark.parametrize("doc", ["003_fb9f74054291eaad", "002_e7cec48a180dbaa5"])
+def test_alignment_recovers_every_gold_span(gold_examples, doc):
+    """Gold spans -> token labels (through pinyin removal and line joining) -> decoded spans -> original offsets."""
+    schema = load_schema()
+    label2id = {t: i for i, t in enumerate(schema.bio_tags)}
+    encoder = CharEncoder(build_tokenizer())
+    for ex in (e for e in gold_examples if e.doc == doc):
+        [feat], lost = example_features(ex, encoder, label2id, 1024, 64)
+        assert lost == []
+        tags = [schema.bio_tags[i] for i in feat.labels[1:-1]]
+        norm = normalize(ex.text)
+        positions = encoder.encode(norm.text)[1]
+        got = set()
+        for span in decode(tags, [1.0] * len(tags)):
+            got.add(norm.to_original(positions[span.start], positions[span.end - 1] + 1) + (span.label,))
+        # a span that ends in dropped pinyin maps back to its last kept character
+        want = {norm.to_original(*norm.to_normalized(s.start, s.end)) + (s.label,) for s in ex.spans}
+        assert got == want

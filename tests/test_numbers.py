@@ -1,0 +1,77 @@
+"""The metric reader, table-driven from seed METRIC spans, and properties of the numeral parser."""
+import pytest
+from hypothesis import given, strategies as st
+
+from infer.numbers import chinese_number, parse_metric
+
+# (span as annotated in the seeds, indicator, change, value, unit, approx) — written by hand.
+SEED_METRICS = [
+    ("规上工业增加值同比增长7.5%", "规上工业增加值", "增长", 7.5, "%", False),
+    ("规上工业企业达到1557家", "规上工业企业", "达到", 1557.0, "家", False),
+    ("制造业增加值占GDP的比重27.3%", "制造业增加值占GDP的比重", "占比", 27.3, "%", False),
+    ("同比提高0.6个百分点", None, "提高", 0.6, "个百分点", False),
+    ("占全部税收比重达45.6%", "占全部税收比重", "占比", 45.6, "%", False),
+    ("投资2.1亿元", "投资", None, 2.1e8, "元", False),
+    ("列全省第7位", None, "排名", 7.0, "位", False),
+    ("有色金属产业营收突破千亿元", "有色金属产业营收", "突破", 1e11, "元", False),
+    ("高于全省平均增速2.7个百分点", None, "高于", 2.7, "个百分点", False),
+    ("投资300多亿元", "投资", None, 3e10, "元", True),
+    ("经济效益超百亿元", "经济效益", "超过", 1e10, "元", True),
+    ("数量居全省首位", "数量", "排名", 1.0, "位", False),
+    ("增加到2024年的918家", None, "增长", 918.0, "家", False),
+    ("中型客车1万辆", "中型客车", None, 1e4, "辆", False),
+    ("節(jié)水達(dá)到96%以上", "节水", "达到", 96.0, "%", True),
+    ("全市高新技术产业产值同比增长9.6%", "全市高新技术产业产值", "增长", 9.6, "%", False),
+    ("累计开通 5G 基站 1.03 万个", "累计开通5G基站", None, 10300.0, "个", False),
+]
+
+
+@pytest.mark.parametrize("span,indicator,change,value,unit,approx", SEED_METRICS)
+def test_seed_metrics(span, indicator, change, value, unit, approx):
+    got = parse_metric(span)
+    assert (got.indicator, got.change, got.unit, got.approx) == (indicator, change, unit, approx)
+    assert got.value == pytest.approx(value, rel=1e-12)
+
+
+def test_value_is_exact_in_base_unit():
+    assert parse_metric("营收1373.37亿元").value == 137337000000.0
+
+
+@pytest.mark.parametrize("span", ["5-10万亩", "5—10万亩", "增长5%、7%", "二〇二三"])
+def test_ambiguous_numbers_give_null(span):
+    assert parse_metric(span).value is None
+
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def to_chinese(n: int) -> str:
+    """Reference writer for 1..9999 (一千零五, 三十五, 十二)."""
+    out, zero = "", False
+    for unit, size in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
+        d, n = divmod(n, size)
+        if d:
+            if zero:
+                out += "零"
+            out += ("" if (unit == "十" and d == 1 and not out) else CN_DIGITS[d]) + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+@given(st.integers(1, 9999))
+def test_chinese_numerals(n):
+    assert chinese_number(to_chinese(n)) == n
+
+
+@given(st.integers(1, 9999), st.sampled_from([("万", 1e4), ("亿", 1e8)]))
+def test_multipliers(n, mult):
+    word, scale = mult
+    got = parse_metric(f"营收达到{n}{word}元")
+    assert got.value == pytest.approx(n * scale) and got.unit == "元"
+
+
+@given(st.integers(1, 999), st.integers(1, 999))
+def test_ranges_never_give_a_number(a, b):
+    assert parse_metric(f"面积{a}-{b}万亩").value is None

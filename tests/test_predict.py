@@ -1,0 +1,58 @@
+"""Windowing, merging and offset mapping of infer.predict with a context-free stand-in model:
+whatever the windows, a document must get exactly the spans its characters call for."""
+from types import SimpleNamespace
+
+import torch
+from hypothesis import given, settings, strategies as st
+
+from infer.encoding import CharEncoder
+from infer.predict import Tagger
+from infer.schema import load_schema
+from train.vocab import build_tokenizer
+
+TOKENIZER = build_tokenizer()
+SCHEMA = load_schema()
+TAGS = SCHEMA.bio_tags
+
+
+class DigitsAreMetrics(torch.nn.Module):
+    """Tags every digit token B-METRIC/I-METRIC (a run of digits is one span), everything else O."""
+
+    def __init__(self):
+        super().__init__()
+        self.digit_ids = torch.tensor([TOKENIZER.convert_tokens_to_ids(str(d)) for d in range(10)])
+
+    def forward(self, input_ids, attention_mask):
+        digit = torch.isin(input_ids, self.digit_ids)
+        prev = torch.cat([torch.zeros_like(digit[:, :1]), digit[:, :-1]], dim=1)
+        tag = torch.where(digit & ~prev, TAGS.index("B-METRIC"), torch.where(digit, TAGS.index("I-METRIC"), 0))
+        return SimpleNamespace(logits=torch.nn.functional.one_hot(tag, len(TAGS)).float() * 10)
+
+
+def stand_in(max_length: int, stride: int) -> Tagger:
+    tagger = Tagger.__new__(Tagger)
+    tagger.max_length, tagger.stride, tagger.batch_size = max_length, stride, 4
+    tagger.encoder, tagger.device = CharEncoder(TOKENIZER), torch.device("cpu")
+    tagger.model, tagger.id2label = DigitsAreMetrics(), dict(enumerate(TAGS))
+    return tagger
+
+
+PIECES = st.sampled_from(["聊城", "實(shí)施", "增长", "１２", "7.5", "2024", "\n", " ", "，", "產業", "A", "%"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(PIECES, min_size=1, max_size=120).map("".join), st.integers(6, 40), st.data())
+def test_windows_do_not_change_the_spans(text, size, data):
+    stride = data.draw(st.integers(2, size - 3))  # the stand-in looks one token left: overlap of 2 suffices
+    [windowed] = stand_in(size, stride).predict([text])
+    [whole] = stand_in(10_000, 0).predict([text])
+    assert windowed == whole
+    for e in windowed:
+        assert text[e.start:e.end] == e.text
+        assert e.text[0] in "0123456789１２" and e.text[-1] in "0123456789１２"
+
+
+def test_runs_of_digits_across_a_window_edge_stay_one_span():
+    text = "产值" + "1234567890" * 3 + "元"
+    [ents] = stand_in(12, 4).predict([text])
+    assert [(e.start, e.end) for e in ents] == [(2, 32)]

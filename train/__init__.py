@@ -1,0 +1,1 @@
+"""chain-ie training: Label Studio data, label alignment, fitting, evaluation."""

@@ -1,0 +1,128 @@
+"""Examples from Label Studio JSON exports (the format Label Studio 1.23's JSON export writes).
+
+A task is one paragraph `{"text", "doc", "para", "offset"}`; its most recent non-cancelled
+annotation is the gold. JSON_MIN and CONLL exports are not accepted: the first drops relations,
+the second splits Chinese on whitespace.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class DataError(ValueError):
+    """An export that cannot be read; the message names the file and task."""
+
+
+@dataclass(frozen=True)
+class GoldSpan:
+    id: str
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GoldRelation:
+    source: str
+    target: str
+    type: str
+
+
+@dataclass
+class Example:
+    source: str  # file:task id, for error messages
+    doc: str
+    para: int
+    offset: int
+    text: str
+    spans: list[GoldSpan] = field(default_factory=list)
+    relations: list[GoldRelation] = field(default_factory=list)
+    raw_regions: list[dict] = field(default_factory=list)
+
+
+def export_files(paths: list[str | Path]) -> list[Path]:
+    """The .json files named, or found (sorted) in named folders."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files += sorted(p.glob("*.json"))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise DataError(f"{p}: no such file or folder")
+    if not files:
+        raise DataError(f"no .json export found in {', '.join(map(str, paths))}")
+    return files
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def latest_annotation(task: dict) -> dict | None:
+    live = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+    if not live:
+        return None
+    return max(live, key=lambda a: (a.get("updated_at") or a.get("created_at") or "", a.get("id") or 0))
+
+
+def _example(task: dict, where: str) -> Example | None:
+    data = task.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+        raise DataError(f"{where}: task has no data.text (is this a Label Studio JSON export?)")
+    annotation = latest_annotation(task)
+    if annotation is None:
+        return None
+    ex = Example(
+        source=where,
+        doc=str(data.get("doc", where)),
+        para=int(data.get("para", 0)),
+        offset=int(data.get("offset", 0)),
+        text=data["text"],
+    )
+    for item in annotation.get("result") or []:
+        if item.get("type") == "relation":
+            labels = item.get("labels") or []
+            if len(labels) != 1:
+                raise DataError(f"{where}: relation {item.get('from_id')}->{item.get('to_id')} needs exactly one label")
+            ex.relations.append(GoldRelation(str(item["from_id"]), str(item["to_id"]), labels[0]))
+        elif item.get("type") == "labels":
+            value = item.get("value") or {}
+            labels = value.get("labels") or []
+            if len(labels) != 1 or "start" not in value or "end" not in value:
+                raise DataError(f"{where}: region {item.get('id')} needs start, end and exactly one label")
+            ex.spans.append(GoldSpan(str(item["id"]), int(value["start"]), int(value["end"]), labels[0],
+                                     str(value.get("text", ""))))
+            ex.raw_regions.append(item)
+    ex.spans.sort(key=lambda s: (s.start, s.end))
+    return ex
+
+
+def load_export(path: Path) -> list[Example]:
+    """Annotated examples of one export file (tasks without a live annotation are skipped)."""
+    try:
+        tasks = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 ({exc.reason}); re-export it from Label Studio as JSON") from exc
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: not JSON (line {exc.lineno}): export it from Label Studio as JSON") from exc
+    if not isinstance(tasks, list):
+        raise DataError(f"{path}: expected a list of tasks (Label Studio JSON export)")
+    examples = []
+    for i, task in enumerate(tasks):
+        ex = _example(task, f"{path}:task {task.get('id', i)}")
+        if ex is not None:
+            examples.append(ex)
+    return examples
+
+
+def load_examples(paths: list[str | Path], docs: set[str] | None = None) -> list[Example]:
+    """Examples of all exports under `paths`, optionally only those of documents in `docs`."""
+    examples = [ex for f in export_files(paths) for ex in load_export(f)]
+    if docs is not None:
+        examples = [ex for ex in examples if ex.doc in docs]
+    return examples

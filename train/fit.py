@@ -1,0 +1,201 @@
+"""Fine-tuning the character tagger with the Hugging Face Trainer (the run_ner.py recipe).
+
+GPU when one is present (bf16 where supported, else fp16), CPU otherwise; seeded; early stopping
+on dev micro-F1. The model folder is built in a temporary sibling and renamed into place, so a
+failed run never leaves a half-written model behind. It holds the weights, the tokenizer, the
+schema, the resolved config, the data hashes and metrics.json.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from infer.encoding import CharEncoder
+from infer.io import write_json
+from infer.predict import SETTINGS_FILE, Tagger
+from infer.schema import Schema, load_schema
+from train.align import IGNORE, example_features
+from train.config import ConfigError
+from train.data import Example, export_files, file_sha256, load_examples
+from train.evaluate import evaluate_tagger, format_table, score
+from train.validate import seed_documents, validate
+from train.vocab import build_tokenizer
+
+
+def build_model(config: dict, schema: Schema):
+    """(model, tokenizer) for the recipe: a pretrained encoder by hub id/folder, or a BERT from scratch."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer, BertConfig, BertForTokenClassification
+
+    tags = schema.bio_tags
+    id2label = dict(enumerate(tags))
+    label2id = {t: i for i, t in enumerate(tags)}
+    m = config["model"]
+    if m["init"] == "pretrained":
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(m["base"])
+            model = AutoModelForTokenClassification.from_pretrained(
+                m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot load encoder {m['base']!r} ({exc.__class__.__name__}). Without internet use a local folder "
+                "(model.base: /path/to/bert-base-chinese), a mirror (HF_ENDPOINT=...), or the offline recipe "
+                "configs/default.yaml (model.init: scratch)"
+            ) from exc
+        return model, tokenizer
+    tokenizer = build_tokenizer()
+    bert = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=m["hidden"],
+        num_hidden_layers=m["layers"],
+        num_attention_heads=m["heads"],
+        intermediate_size=4 * m["hidden"],
+        max_position_embeddings=max(512, m["max_length"]),
+        num_labels=len(tags),
+        id2label=id2label,
+        label2id=label2id,
+    )
+    return BertForTokenClassification(bert), tokenizer
+
+
+def split_examples(config: dict) -> tuple[list[Example], list[Example]]:
+    examples = load_examples(config["data"]["exports"])
+    dev_docs = set(config["data"]["dev_docs"])
+    unknown = dev_docs - {ex.doc for ex in examples}
+    if unknown:
+        raise ConfigError(f"data.dev_docs names documents with no annotations: {sorted(unknown)}")
+    train = [ex for ex in examples if ex.doc not in dev_docs]
+    dev = [ex for ex in examples if ex.doc in dev_docs]
+    if not train:
+        raise ConfigError("no training examples left after the dev split")
+    return train, dev
+
+
+def _features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
+    out = []
+    for ex in examples:
+        feats, lost = example_features(ex, encoder, label2id, m["max_length"], m["stride"])
+        for message in lost:
+            print(f"warning: {message}", file=sys.stderr)
+        out += [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
+    return out
+
+
+def _metrics_fn(id2label: dict[int, str], labels: list[str]):
+    def compute(eval_pred) -> dict:
+        logits, gold_ids = eval_pred
+        pred_ids = np.argmax(logits, axis=-1)
+        gold, pred = [], []
+        for p_row, g_row in zip(pred_ids, gold_ids):
+            keep = g_row != IGNORE
+            gold.append([id2label[int(i)] for i in g_row[keep]])
+            pred.append([id2label[int(i)] for i in p_row[keep]])
+        table = score(gold, pred, labels)
+        return {"f1": table["micro avg"]["f1"], "precision": table["micro avg"]["precision"],
+                "recall": table["micro avg"]["recall"]}
+
+    return compute
+
+
+def fit(config: dict) -> Path:
+    """Train by the recipe, write the model folder, return its path."""
+    from transformers import (DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer,
+                              TrainingArguments, set_seed)
+
+    started = time.time()
+    t = config["training"]
+    set_seed(t["seed"])
+    schema = load_schema(config["schema"])
+    train_ex, dev_ex = split_examples(config)
+    report = validate(train_ex + dev_ex, schema, seed_documents(Path(config["data"]["seeds"])))
+    if report.errors:
+        raise ConfigError("the training data has errors; run `python -m train validate` on it:\n  "
+                          + "\n  ".join(report.errors[:20]))
+    model, tokenizer = build_model(config, schema)
+    encoder = CharEncoder(tokenizer)
+    label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
+    train_ds = _features(train_ex, encoder, label2id, config["model"])
+    dev_ds = _features(dev_ex, encoder, label2id, config["model"])
+    print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
+          f"{len(dev_ds)} windows; device: {'cuda' if torch.cuda.is_available() else 'cpu'}", file=sys.stderr)
+
+    output = Path(config["output"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        cuda = torch.cuda.is_available()
+        bf16 = cuda and torch.cuda.is_bf16_supported()
+        has_dev = bool(dev_ds)
+        args = TrainingArguments(
+            output_dir=str(staging / "checkpoints"),
+            num_train_epochs=t["epochs"],
+            max_steps=t["max_steps"],
+            per_device_train_batch_size=t["batch_size"],
+            per_device_eval_batch_size=64,
+            learning_rate=t["learning_rate"],
+            weight_decay=t["weight_decay"],
+            warmup_steps=t["warmup_ratio"],
+            lr_scheduler_type="linear",
+            eval_strategy="epoch" if has_dev else "no",
+            save_strategy="epoch" if has_dev else "no",
+            load_best_model_at_end=has_dev,
+            metric_for_best_model="f1",
+            greater_is_better=True,
+            save_total_limit=2,
+            logging_strategy="epoch",
+            report_to=[],
+            seed=t["seed"],
+            data_seed=t["seed"],
+            bf16=bf16,
+            fp16=cuda and not bf16,
+            dataloader_num_workers=0,
+            disable_tqdm=False,
+        )
+        trainer = Trainer(
+            model=model,
+            args=args,
+            train_dataset=train_ds,
+            eval_dataset=dev_ds or None,
+            data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE),
+            compute_metrics=_metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names),
+            callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
+        )
+        result = trainer.train()
+        trainer.model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        shutil.rmtree(staging / "checkpoints", ignore_errors=True)
+        shutil.copyfile(config["schema"], staging / "schema.yaml")
+        (staging / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        write_json(staging / SETTINGS_FILE, {"max_length": config["model"]["max_length"],
+                                             "stride": config["model"]["stride"]})
+        files = export_files(config["data"]["exports"])
+        write_json(staging / "data_hashes.json", {str(f): file_sha256(f) for f in files})
+        metrics = {
+            "train_paragraphs": len(train_ex), "dev_paragraphs": len(dev_ex),
+            "train_windows": len(train_ds), "epochs_run": round(float(trainer.state.epoch or 0), 2),
+            "train_loss": round(float(result.training_loss), 4),
+            "best_dev_window_f1": trainer.state.best_metric,
+            "train_seconds": round(time.time() - started, 1),
+            "device": "cuda" if cuda else "cpu",
+            "log_history": trainer.state.log_history,
+        }
+        if dev_ex:
+            table = evaluate_tagger(Tagger(staging), dev_ex, schema.label_names)
+            metrics["dev"] = table
+            print(format_table(table))
+        write_json(staging / "metrics.json", metrics)
+        if output.exists():
+            shutil.rmtree(output)
+        os.replace(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return output
