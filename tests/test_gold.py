@@ -63,3 +63,15 @@ def test_alignment_recovers_every_gold_span(gold_examples, doc):
         # a span that ends in dropped pinyin maps back to its last kept character
         want = {norm.to_original(*norm.to_normalized(s.start, s.end)) + (s.label,) for s in ex.spans}
         assert got == want
+
+
+def test_cluener_labels_map_onto_the_schema(tmp_path):
+    from train.data import load_cluener
+
+    row = {"text": "浙商银行行长张三说，市长李四到访", "label": {
+        "company": {"浙商银行": [[0, 3]]}, "position": {"行长": [[4, 5]], "市长": [[10, 11]]},
+        "name": {"张三": [[6, 7]], "李四": [[12, 13]]}}}
+    path = tmp_path / "train.json"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    [ex] = load_cluener(path)
+    assert [(s.text, s.label) for s in ex.spans] == [("浙商银行", "COMPANY"), ("行长张三", "OFFICIAL"), ("市长李四", "OFFICIAL")]

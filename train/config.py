@@ -12,6 +12,8 @@ DEFAULTS: dict = {
         "exports": ["annotations/gold"],  # Label Studio JSON exports (files or folders)
         "seeds": "annotations/seeds",  # the articles the exports annotate (coverage check, batch inference)
         "dev_docs": [],  # document-level split: these documents are held out for dev
+        # intermediate supervised NER before the seed gold (skipped with a note when absent)
+        "intermediate": {"cluener": None, "epochs": 0},
     },
     "model": {
         "base": None,  # hub id or local folder, loaded with from_pretrained

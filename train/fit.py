@@ -24,7 +24,7 @@ from infer.predict import SETTINGS_FILE, Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE, example_features
 from train.config import ConfigError
-from train.data import Example, export_files, file_sha256, load_examples
+from train.data import Example, export_files, file_sha256, load_cluener, load_examples
 from train.evaluate import evaluate_tagger, format_table, score
 from train.validate import seed_documents, validate
 from train.vocab import build_tokenizer
@@ -105,6 +105,31 @@ def _metrics_fn(id2label: dict[int, str], labels: list[str]):
     return compute
 
 
+def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id: dict, staging: Path, args) -> int:
+    """Stage 1: supervised NER on CLUENER (mapped labels) so the encoder knows Chinese names and
+    organisations before it sees the small seed gold. Returns the number of sentences used."""
+    from transformers import DataCollatorForTokenClassification, Trainer
+
+    inter = config["data"]["intermediate"]
+    if not inter["cluener"] or inter["epochs"] <= 0:
+        return 0
+    path = Path(inter["cluener"])
+    if not path.is_file():
+        print(f"note: {path} not found, skipping intermediate CLUENER training", file=sys.stderr)
+        return 0
+    examples = load_cluener(path)
+    rows = _features(examples, encoder, label2id, config["model"])
+    stage_args = args.__class__(**{
+        **args.to_dict(), "output_dir": str(staging / "intermediate"), "num_train_epochs": inter["epochs"],
+        "max_steps": config["training"]["max_steps"], "eval_strategy": "no", "save_strategy": "no",
+        "load_best_model_at_end": False, "per_device_train_batch_size": 32,
+    })
+    print(f"intermediate: {len(examples)} CLUENER sentences, {inter['epochs']} epochs", file=sys.stderr)
+    Trainer(model=model, args=stage_args, train_dataset=rows,
+            data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE)).train()
+    return len(examples)
+
+
 def fit(config: dict) -> Path:
     """Train by the recipe, write the model folder, return its path."""
     from transformers import (DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer,
@@ -157,6 +182,7 @@ def fit(config: dict) -> Path:
             bf16=bf16,
             fp16=cuda and not bf16,
             dataloader_num_workers=0,
+            dataloader_pin_memory=cuda,
             disable_tqdm=False,
         )
         trainer = Trainer(
@@ -168,6 +194,7 @@ def fit(config: dict) -> Path:
             compute_metrics=_metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
         )
+        intermediate_rows = _intermediate(config, model, tokenizer, encoder, label2id, staging, args)
         result = trainer.train()
         trainer.model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
@@ -180,7 +207,7 @@ def fit(config: dict) -> Path:
         write_json(staging / "data_hashes.json", {str(f): file_sha256(f) for f in files})
         metrics = {
             "train_paragraphs": len(train_ex), "dev_paragraphs": len(dev_ex),
-            "train_windows": len(train_ds), "epochs_run": round(float(trainer.state.epoch or 0), 2),
+            "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
             "train_loss": round(float(result.training_loss), 4),
             "best_dev_window_f1": trainer.state.best_metric,
             "train_seconds": round(time.time() - started, 1),
