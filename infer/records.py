@@ -35,7 +35,8 @@ SURNAMES = set(
 DOUBLE_SURNAMES = {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯", "令狐", "端木", "独孤"}
 TITLE_ENDS = ("书记", "长", "主任", "委员", "主席", "常委", "专员", "代表", "干部", "部长", "巡视员", "秘书长", "理事长")
 REGION = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:自治州|自治县|新区|高新区|开发区|省|市|县|区))")
-DOC_REGION = re.compile(r"([\u4e00-\u9fff]{2,3}市)")
+DOC_REGION = re.compile(r"([\u4e00-\u9fff]{2})市(?!场|值|民|级)")
+CITY_GOVERNMENT = re.compile(r"([\u4e00-\u9fff]{2})市(?:委|政府|人民政府)")
 PERIOD = re.compile(
     r"(?:\d{4}年(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|\d{1,2}月份?(?!\d{1,2}日)|底)?"
     r"|今年(?:上半年|下半年|前三季度|[一二三四]季度|以来|\d{1,2}[—\-–~至]\d{1,2}月份?)?"
@@ -62,11 +63,18 @@ def split_name(mention: str) -> tuple[str, str]:
 
 
 def document_region(text: str) -> str | None:
-    """The region a document is about: its most frequent 2-3 character city name (e.g. 聊城市)."""
-    counts = Counter(DOC_REGION.findall(normalize(text).text))
-    for name, _ in counts.most_common():
-        if not name.startswith(("全市", "本市", "我市", "各市", "城市", "该市")):
-            return name
+    """The city a document is about: the most frequent X of X市委/X市政府/X市人民政府, else the most
+    frequent X市 whose X also stands alone in the text (聊城 … 聊城市, not 制造业强市)."""
+    clean = normalize(text).text
+    counts = Counter(DOC_REGION.findall(clean))
+
+    def stands_alone(name: str) -> bool:
+        return clean.count(name) - counts[name] >= 2
+
+    for pattern in (CITY_GOVERNMENT, DOC_REGION):
+        for name, _ in Counter(pattern.findall(clean)).most_common():
+            if stands_alone(name):
+                return name + "市"
     return None
 
 

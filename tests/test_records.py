@@ -1,0 +1,67 @@
+"""Records from gold-shaped spans, table-driven from seed sentences."""
+import pytest
+
+from infer.records import chain_key, document_output, document_region, official_region, split_name
+
+
+@pytest.mark.parametrize("span,title,name", [
+    ("聊城市委书记李长萍", "聊城市委书记", "李长萍"),
+    ("东阿县委副书记贾连勇", "东阿县委副书记", "贾连勇"),
+    ("市工业和信息化局党组书记、局长解志超", "市工业和信息化局党组书记、局长", "解志超"),
+    ("县委常委、高端装备产业链链长刘明", "县委常委、高端装备产业链链长", "刘明"),
+    ("朱炜", "", "朱炜"),
+])
+def test_official_name_and_title(span, title, name):
+    assert split_name(span) == (title, name)
+
+
+@pytest.mark.parametrize("title,region", [
+    ("聊城市委书记", "聊城市"), ("东阿县委副书记", "东阿县"), ("市委书记", "聊城市"), ("党组书记", None),
+])
+def test_official_region(title, region):
+    assert official_region(title, "聊城市") == region
+
+
+@pytest.mark.parametrize("name,key", [
+    ("有色金属产业链", "有色金属产业链"), ("有色金属", "有色金属产业链"), ("汽车及基础零部件产业链条", "汽车及基础零部件产业链"),
+    ("產(chǎn)業(yè)鏈(liàn)", "产业链"),
+])
+def test_chain_normalised_with_suffix(name, key):
+    assert chain_key(name) == key
+
+
+def test_seed_sentence_records(root):
+    text = ("作为有色金属产业链“链主”企业，信发集团投资300多亿元。山东信发集团有限公司今年上半年营收增长12.5%。"
+            "\n\n聊城市委书记李长萍调研。聊城市有色金属产业链链长李长萍说。")
+    spans = [("有色金属产业链", "CHAIN"), ("信发集团", "COMPANY"), ("投资300多亿元", "METRIC"),
+             ("山东信发集团有限公司", "COMPANY"), ("营收增长12.5%", "METRIC"), ("聊城市委书记李长萍", "OFFICIAL"),
+             ("有色金属产业链", "CHAIN"), ("李长萍", "OFFICIAL")]
+    entities, at = [], 0
+    for i, (s, label) in enumerate(spans):
+        start = text.index(s, at)
+        at = start + len(s)
+        entities.append({"id": f"e{i}", "start": start, "end": at, "label": label})
+    out = document_output("d", text, entities)
+    rels = {(r["from"], r["to"], r["type"]) for r in out["relations"]}
+    assert ("e1", "e0", "ANCHORS") in rels and ("e7", "e6", "LEADS") in rels and ("e2", "e1", "MEASURES") in rels
+    records = out["records"]
+    [company] = records["companies"]
+    assert company["normalized"] == "山东信发集团有限公司" and len(company["mentions"]) == 2
+    assert company["chains"] == [{"chain": "有色金属产业链", "role": "anchor"}]
+    [person] = records["officials"]
+    assert (person["name"], person["title"], person["region"]) == ("李长萍", "聊城市委书记", "聊城市")
+    assert person["chains"] == ["有色金属产业链"]
+    [chain] = records["chains"]
+    assert chain["leaders"] == ["李长萍"] and chain["anchors"] == ["山东信发集团有限公司"]
+    invest, revenue = records["metrics"]
+    assert (invest["value"], invest["unit"], invest["approx"]) == (3e10, "元", True)
+    assert invest["subject"]["name"] == "山东信发集团有限公司"
+    assert revenue["period"] == "今年上半年" and revenue["change"] == "增长"
+    for record in records["metrics"] + records["companies"]:
+        for m in record["mentions"]:
+            assert text[m["start"]:m["end"]] == m["text"]
+
+
+def test_document_region_is_the_city(root):
+    assert document_region((root / "annotations/seeds/001_1128ddf1decc5f49.txt").read_text(encoding="utf-8")) == "聊城市"
+    assert document_region("制造业强市建设，开拓高端市场。") is None
