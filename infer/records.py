@@ -71,8 +71,8 @@ def document_region(text: str) -> str | None:
     def stands_alone(name: str) -> bool:
         return clean.count(name) - counts[name] >= 2
 
-    for pattern in (CITY_GOVERNMENT, DOC_REGION):
-        for name, _ in Counter(pattern.findall(clean)).most_common():
+    for found in (Counter(CITY_GOVERNMENT.findall(clean)), counts):
+        for name, _ in found.most_common():
             if stands_alone(name):
                 return name + "市"
     return None

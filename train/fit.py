@@ -204,7 +204,11 @@ def fit(config: dict) -> Path:
         write_json(staging / SETTINGS_FILE, {"max_length": config["model"]["max_length"],
                                              "stride": config["model"]["stride"]})
         files = export_files(config["data"]["exports"])
-        write_json(staging / "data_hashes.json", {str(f): file_sha256(f) for f in files})
+        hashes = {str(f): file_sha256(f) for f in files}
+        if intermediate_rows:
+            cluener = Path(config["data"]["intermediate"]["cluener"])
+            hashes[str(cluener)] = file_sha256(cluener)
+        write_json(staging / "data_hashes.json", hashes)
         metrics = {
             "train_paragraphs": len(train_ex), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
