@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+import infer.charnet  # noqa: F401  (registers the project's encoder with the transformers Auto classes)
 from infer.decode import decode
 from infer.encoding import CharEncoder, owner_windows, windows
 from infer.normalize import normalize
@@ -62,14 +63,27 @@ class Tagger:
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.encoder = CharEncoder(self.tokenizer)
         self.device = pick_device(device)
-        model = AutoModelForTokenClassification.from_pretrained(model_dir)
+        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
         if quantize == "int8":
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8)
         elif quantize:
             raise ModelError(f"unknown --quantize {quantize!r}; use int8")
         self.model = model.to(self.device).eval()
         self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
         self.batch_size = batch_size
+
+    @classmethod
+    def from_model(cls, model, tokenizer, max_length: int, stride: int, batch_size: int = 64) -> "Tagger":
+        """A tagger over an in-memory model (training-time evaluation, benchmarks on other label sets)."""
+        tagger = cls.__new__(cls)
+        tagger.model_dir = None
+        tagger.max_length, tagger.stride, tagger.schema = max_length, stride, None
+        tagger.tokenizer, tagger.encoder = tokenizer, CharEncoder(tokenizer)
+        tagger.device = next(model.parameters()).device
+        tagger.model = model.eval()
+        tagger.id2label = {int(k): v for k, v in model.config.id2label.items()}
+        tagger.batch_size = batch_size
+        return tagger
 
     @property
     def window_chars(self) -> int:
@@ -90,12 +104,18 @@ class Tagger:
                     seq = [enc.cls_id, *chunks[i], enc.sep_id]
                     ids[row, : len(seq)] = torch.tensor(seq)
                     mask[row, : len(seq)] = 1
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
-                best_p, best_id = logits.float().softmax(-1).max(-1)
-                best_p, best_id = best_p.cpu().tolist(), best_id.cpu().tolist()
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
+                probs = logits.softmax(-1)
+                lengths = [len(chunks[i]) + 2 for i in batch]
+                if hasattr(self.model, "best_paths"):  # the project's encoder (Viterbi when it has a CRF)
+                    paths = self.model.best_paths(logits.cpu(), lengths)
+                else:
+                    paths = [row[:n] for row, n in zip(logits.argmax(-1).cpu().tolist(), lengths)]
                 for row, i in enumerate(batch):
                     n = len(chunks[i])
-                    out[i] = (best_id[row][1 : n + 1], best_p[row][1 : n + 1])
+                    path = torch.tensor(paths[row][1 : n + 1])
+                    p = probs[row, 1 : n + 1].cpu().gather(1, path.unsqueeze(1)).squeeze(1)
+                    out[i] = (path.tolist(), p.tolist())
         return out
 
     def predict(self, texts: list[str]) -> list[list[Entity]]:

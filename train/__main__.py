@@ -1,4 +1,4 @@
-"""`python -m train {validate,fit,evaluate,main}`: the training side of chain-ie."""
+"""`python -m train {validate,fit,pretrain,evaluate,main}`: the training side of chain-ie."""
 from __future__ import annotations
 
 import argparse
@@ -41,6 +41,16 @@ def cmd_fit(args) -> int:
     overrides = {"output": args.output} if args.output else None
     output = fit(load_config(args.config, overrides))
     print(f"model written to {output}")
+    return 0
+
+
+def cmd_pretrain(args) -> int:
+    from train.pretrain import load_pretrain_config, pretrain
+
+    config = load_pretrain_config(args.config)
+    if args.output:
+        config["output"] = args.output
+    print(f"encoder written to {pretrain(config)}")
     return 0
 
 
@@ -92,6 +102,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", required=True, help="e.g. configs/default.yaml")
     p.add_argument("--output", default=None, help="model folder (default: the recipe's output)")
     p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("pretrain", help="build the project's own encoder (char/bigram embeddings + CLUENER) "
+                                        "from ../shared/data; resumable")
+    p.add_argument("--config", default="configs/pretrain-charnet.yaml")
+    p.add_argument("--output", default=None, help="encoder folder (default: the recipe's output)")
+    p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("evaluate", help="seqeval (strict, IOB2) per-label table of a model on exports")
     p.add_argument("--model", default="models/default")

@@ -18,6 +18,10 @@ DEFAULTS: dict = {
     "model": {
         "base": None,  # hub id or local folder, loaded with from_pretrained
         "init": "scratch",  # or "pretrained" (uses model.base)
+        "arch": "bert",  # for init: scratch: "bert" or "charnet" (infer/charnet.py)
+        "char_dim": 128,  # charnet only
+        "dropout": 0.3,  # charnet only
+        "crf": False,  # charnet only: a CRF tag layer instead of per-token softmax
         "layers": 4,
         "hidden": 256,
         "heads": 4,
@@ -42,7 +46,7 @@ class ConfigError(ValueError):
     """A recipe that cannot be used; the message says which key."""
 
 
-def _merge(base: dict, override: dict, path: str = "") -> dict:
+def merge_config(base: dict, override: dict, path: str = "") -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
         if key not in base:
@@ -50,13 +54,13 @@ def _merge(base: dict, override: dict, path: str = "") -> dict:
         if isinstance(base[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"config key {path}{key} must be a mapping")
-            out[key] = _merge(base[key], value, f"{path}{key}.")
+            out[key] = merge_config(base[key], value, f"{path}{key}.")
         else:
             out[key] = value
     return out
 
 
-def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+def read_yaml(path: str | Path) -> dict:
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -64,14 +68,22 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
         raise ConfigError(f"{path}: config file not found") from exc
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    config = _merge(DEFAULTS, raw)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys")
+    return raw
+
+
+def load_config(path: str | Path, overrides: dict | None = None) -> dict:
+    config = merge_config(DEFAULTS, read_yaml(path))
     if overrides:
-        config = _merge(config, overrides)
+        config = merge_config(config, overrides)
     model = config["model"]
     if model["init"] not in ("scratch", "pretrained"):
         raise ConfigError(f"{path}: model.init must be 'scratch' or 'pretrained', not {model['init']!r}")
     if model["init"] == "pretrained" and not model["base"]:
         raise ConfigError(f"{path}: model.init is 'pretrained' but model.base names no encoder")
-    if model["hidden"] % model["heads"]:
+    if model["arch"] not in ("bert", "charnet"):
+        raise ConfigError(f"{path}: model.arch must be 'bert' or 'charnet', not {model['arch']!r}")
+    if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")
     return config

@@ -128,10 +128,15 @@ def load_examples(paths: list[str | Path], docs: set[str] | None = None) -> list
     return examples
 
 
-def load_cluener(path: Path) -> list[Example]:
-    """CLUENER2020 sentences as intermediate training examples, labels mapped onto the schema:
-    `company` -> COMPANY, and a `position` directly followed by a `name` -> one OFFICIAL (the guide's
-    title-plus-name span). Other CLUENER classes stay O: they are not this schema's entities."""
+CLUENER_CLASSES = ["address", "book", "company", "game", "government", "movie", "name", "organization",
+                   "position", "scene"]
+
+
+def load_cluener(path: Path, native: bool = False) -> list[Example]:
+    """CLUENER2020 sentences. `native`: its own ten classes (the CLUENER benchmark). Otherwise labels
+    mapped onto the schema for intermediate training: `company` -> COMPANY, and a `position`
+    directly followed by a `name` -> one OFFICIAL (the guide's title-plus-name span); other classes
+    stay O because they are not this schema's entities."""
     examples = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         row = json.loads(line)
@@ -139,12 +144,16 @@ def load_cluener(path: Path) -> list[Example]:
         for kind, mentions in (row.get("label") or {}).items():
             spans[kind] = [(s, e + 1) for ranges in mentions.values() for s, e in ranges]
         ex = Example(source=f"{path}:{n}", doc=f"cluener:{n}", para=0, offset=0, text=row["text"])
-        names = {s: e for s, e in spans.get("name", [])}
-        for s, e in spans.get("company", []):
-            ex.spans.append(GoldSpan(f"c{s}", s, e, "COMPANY", row["text"][s:e]))
-        for s, e in spans.get("position", []):
-            if e in names:
-                ex.spans.append(GoldSpan(f"o{s}", s, names[e], "OFFICIAL", row["text"][s : names[e]]))
-        ex.spans.sort(key=lambda sp: sp.start)
+        if native:
+            for kind, ranges in spans.items():
+                ex.spans += [GoldSpan(f"{kind}{s}", s, e, kind, row["text"][s:e]) for s, e in ranges]
+        else:
+            names = {s: e for s, e in spans.get("name", [])}
+            for s, e in spans.get("company", []):
+                ex.spans.append(GoldSpan(f"c{s}", s, e, "COMPANY", row["text"][s:e]))
+            for s, e in spans.get("position", []):
+                if e in names:
+                    ex.spans.append(GoldSpan(f"o{s}", s, names[e], "OFFICIAL", row["text"][s : names[e]]))
+        ex.spans.sort(key=lambda sp: (sp.start, sp.end))
         examples.append(ex)
     return examples

@@ -7,6 +7,7 @@ schema, the resolved config, the data hashes and metrics.json.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -31,7 +32,8 @@ from train.vocab import build_tokenizer
 
 
 def build_model(config: dict, schema: Schema):
-    """(model, tokenizer) for the recipe: a pretrained encoder by hub id/folder, or a BERT from scratch."""
+    """(model, tokenizer) for the recipe: an encoder folder or hub id fine-tuned (`init: pretrained`),
+    or a fresh BERT or CharNet (`init: scratch`, `arch`) over the project's character vocabulary."""
     from transformers import AutoModelForTokenClassification, AutoTokenizer, BertConfig, BertForTokenClassification
 
     tags = schema.bio_tags
@@ -42,16 +44,25 @@ def build_model(config: dict, schema: Schema):
         try:
             tokenizer = AutoTokenizer.from_pretrained(m["base"])
             model = AutoModelForTokenClassification.from_pretrained(
-                m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True
+                m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True,
+                **({"crf": m["crf"], "dropout": m["dropout"]} if _is_charnet(m["base"]) else {}),
             )
         except OSError as exc:
             raise ConfigError(
                 f"cannot load encoder {m['base']!r} ({exc.__class__.__name__}). Without internet use a local folder "
                 "(model.base: /path/to/bert-base-chinese), a mirror (HF_ENDPOINT=...), or the offline recipe "
-                "configs/default.yaml (model.init: scratch)"
+                "configs/default.yaml (the shipped models/chain-ie-char-zh encoder)"
             ) from exc
-        return model, tokenizer
+        return model.float(), tokenizer
     tokenizer = build_tokenizer()
+    if m["arch"] == "charnet":
+        from infer.charnet import CharNetConfig, CharNetForTokenClassification
+
+        return CharNetForTokenClassification(CharNetConfig(
+            vocab_size=len(tokenizer), char_dim=m["char_dim"], hidden=m["hidden"], layers=m["layers"],
+            dropout=m["dropout"], crf=m["crf"], pad_token_id=tokenizer.pad_token_id, num_labels=len(tags),
+            id2label=id2label, label2id=label2id,
+        )), tokenizer
     bert = BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=m["hidden"],
@@ -64,6 +75,14 @@ def build_model(config: dict, schema: Schema):
         label2id=label2id,
     )
     return BertForTokenClassification(bert), tokenizer
+
+
+def _is_charnet(base: str) -> bool:
+    """Whether a local encoder folder holds the project's CharNet (whose CRF/dropout the recipe sets)."""
+    from infer.charnet import MODEL_TYPE
+
+    config = Path(base) / "config.json"
+    return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == MODEL_TYPE
 
 
 def split_examples(config: dict) -> tuple[list[Example], list[Example]]:
@@ -79,17 +98,17 @@ def split_examples(config: dict) -> tuple[list[Example], list[Example]]:
     return train, dev
 
 
-def _features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
+def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
     out = []
     for ex in examples:
-        feats, lost = example_features(ex, encoder, label2id, m["max_length"], m["stride"])
+        feats, lost = examplefeatures(ex, encoder, label2id, m["max_length"], m["stride"])
         for message in lost:
             print(f"warning: {message}", file=sys.stderr)
         out += [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
     return out
 
 
-def _metrics_fn(id2label: dict[int, str], labels: list[str]):
+def metrics_fn(id2label: dict[int, str], labels: list[str]):
     def compute(eval_pred) -> dict:
         logits, gold_ids = eval_pred
         pred_ids = np.argmax(logits, axis=-1)
@@ -118,7 +137,7 @@ def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id
         print(f"note: {path} not found, skipping intermediate CLUENER training", file=sys.stderr)
         return 0
     examples = load_cluener(path)
-    rows = _features(examples, encoder, label2id, config["model"])
+    rows = features(examples, encoder, label2id, config["model"])
     stage_args = args.__class__(**{
         **args.to_dict(), "output_dir": str(staging / "intermediate"), "num_train_epochs": inter["epochs"],
         "max_steps": config["training"]["max_steps"], "eval_strategy": "no", "save_strategy": "no",
@@ -147,8 +166,8 @@ def fit(config: dict) -> Path:
     model, tokenizer = build_model(config, schema)
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
-    train_ds = _features(train_ex, encoder, label2id, config["model"])
-    dev_ds = _features(dev_ex, encoder, label2id, config["model"])
+    train_ds = features(train_ex, encoder, label2id, config["model"])
+    dev_ds = features(dev_ex, encoder, label2id, config["model"])
     print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
           f"{len(dev_ds)} windows; device: {'cuda' if torch.cuda.is_available() else 'cpu'}", file=sys.stderr)
 
@@ -191,7 +210,7 @@ def fit(config: dict) -> Path:
             train_dataset=train_ds,
             eval_dataset=dev_ds or None,
             data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE),
-            compute_metrics=_metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names),
+            compute_metrics=metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
         )
         intermediate_rows = _intermediate(config, model, tokenizer, encoder, label2id, staging, args)

@@ -1,0 +1,78 @@
+"""The project's encoder: bigram lookup, padding invariance, CRF, save/load through the Auto classes."""
+import itertools
+
+import pytest
+import torch
+from transformers import AutoModelForTokenClassification
+
+from infer.charnet import CRF, CharNetConfig, CharNetForTokenClassification
+
+
+def small_net(crf: bool = False, keys: list[int] | None = None) -> CharNetForTokenClassification:
+    keys = sorted(keys or [])
+    torch.manual_seed(0)
+    net = CharNetForTokenClassification(CharNetConfig(vocab_size=20, char_dim=8, n_bigrams=len(keys), bigram_dim=4,
+                                                      hidden=6, crf=crf, num_labels=3, dropout=0.0))
+    net.bigram_keys.copy_(torch.tensor(keys, dtype=torch.long))
+    return net.eval()
+
+
+def test_bigram_rows_are_found_for_known_pairs_and_zero_otherwise():
+    v = 20
+    net = small_net(keys=[5 * v + 6, 6 * v + 7, 2 * v + 3])  # stored sorted: (2,3)=row1, (5,6)=row2, (6,7)=row3
+    left, right = net.bigram_ids(torch.tensor([[5, 6, 7, 9]]))
+    assert left.tolist() == [[0, 2, 3, 0]]  # (pad,5) unknown, (5,6), (6,7), (7,9) unknown
+    assert right.tolist() == [[2, 3, 0, 0]]
+
+
+def test_a_sequence_gets_the_same_logits_alone_and_padded_in_a_batch():
+    net = small_net(keys=[5 * 20 + 6])
+    seq = torch.tensor([[3, 5, 6, 7, 2]])
+    alone = net(input_ids=seq).logits[0]
+    batch = torch.tensor([[3, 5, 6, 7, 2, 0, 0], [4, 4, 4, 4, 4, 4, 4]])
+    mask = torch.tensor([[1, 1, 1, 1, 1, 0, 0], [1] * 7])
+    padded = net(input_ids=batch, attention_mask=mask).logits[0, :5]
+    assert torch.allclose(alone, padded, atol=1e-5)
+
+
+def test_viterbi_finds_the_best_path_by_brute_force():
+    torch.manual_seed(1)
+    crf = CRF(3)
+    with torch.no_grad():
+        for p in crf.parameters():
+            p.normal_()
+    emissions = torch.randn(4, 3)
+
+    def path_score(path):
+        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[t, tag] for t, tag in enumerate(path))
+        return float(s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:])))
+
+    with torch.no_grad():
+        best = max(itertools.product(range(3), repeat=4), key=path_score)
+        assert crf.viterbi(emissions, 4) == list(best)
+
+
+def test_crf_loss_is_the_negative_log_probability_of_the_gold_path():
+    torch.manual_seed(2)
+    crf = CRF(2)
+    emissions = torch.randn(1, 3, 2)
+    tags = torch.tensor([[1, 0, 1]])
+    nll = crf.nll(emissions, tags, torch.ones(1, 3, dtype=torch.long))
+    scores = {}
+    for path in itertools.product(range(2), repeat=3):
+        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[0, t, tag] for t, tag in enumerate(path))
+        scores[path] = s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:]))
+    log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+    assert nll.item() == pytest.approx((log_z - scores[(1, 0, 1)]).item(), abs=1e-5)
+
+
+@pytest.mark.parametrize("crf", [False, True])
+def test_save_and_load_through_the_auto_classes(tmp_path, crf):
+    net = small_net(crf=crf, keys=[5 * 20 + 6])
+    net.save_pretrained(tmp_path)
+    loaded = AutoModelForTokenClassification.from_pretrained(tmp_path).eval()
+    assert isinstance(loaded, CharNetForTokenClassification)
+    ids = torch.tensor([[3, 5, 6, 7, 2]])
+    assert torch.allclose(net(input_ids=ids).logits, loaded(input_ids=ids).logits)
+    assert loaded.bigram_keys.tolist() == [106]
+    assert (loaded.crf is not None) == crf

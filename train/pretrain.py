@@ -1,0 +1,190 @@
+"""`python -m train pretrain`: build the project's own Chinese encoder from ../shared/data.
+
+Two stages, each resumable:
+1. character and bigram word2vec embeddings from the unlabeled text (`corpus`), cached in
+   `work_dir/embeddings.npz` under a key of the corpus file hashes and the embedding settings;
+2. supervised NER on CLUENER2020 train (its ten native classes) for the BiLSTM on top, with Trainer
+   checkpoints in `work_dir/checkpoints` (a rerun resumes from the last one), scored on CLUENER
+   dev with seqeval.
+The result is a model folder (fp16 safetensors, tokenizer, pretrain.json with what it saw and
+scored) that `model.base` of a fine-tuning recipe points at; the CLUENER tag layer in it is
+replaced when fine-tuning on the schema's labels.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from infer.charnet import CharNetConfig, CharNetForTokenClassification
+from infer.encoding import CharEncoder
+from infer.io import write_json
+from infer.predict import Tagger
+from train.config import ConfigError, merge_config, read_yaml
+from train.data import CLUENER_CLASSES, file_sha256, load_cluener
+from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_stats, sentences, train_vectors)
+from train.evaluate import evaluate_tagger, format_table
+from train.vocab import build_tokenizer
+
+DEFAULTS: dict = {
+    "corpus": [],  # [{path, format: text|jsonl|csv|conll}]
+    "embeddings": {"char_dim": 128, "bigram_dim": 64, "max_bigrams": 80000, "min_count": 3, "window": 5,
+                   "epochs": 5, "workers": 2, "seed": 42},
+    "model": {"hidden": 256, "layers": 1, "dropout": 0.3, "crf": False, "max_length": 64, "stride": 16},
+    "supervised": {"train": None, "dev": None, "epochs": 10, "batch_size": 32, "learning_rate": 2.0e-3,
+                   "patience": 3, "seed": 42},
+    "work_dir": "models/.pretrain-work",
+    "output": "models/chain-ie-char-zh",
+}
+CARD = "README.md"
+
+
+def load_pretrain_config(path: str | Path) -> dict:
+    return merge_config(DEFAULTS, read_yaml(path))
+
+
+def _embeddings(config: dict, encoder: CharEncoder, vocab_size: int, work: Path) -> dict:
+    """Stage 1, or its cached result when the corpus and the settings are unchanged."""
+    e = config["embeddings"]
+    if e["epochs"] <= 0:  # ablation: random character vectors, no bigrams
+        rng = np.random.default_rng(e["seed"])
+        return {"chars": rng.normal(0, 0.1, (vocab_size, e["char_dim"])).astype(np.float32),
+                "bigram_keys": np.zeros(0, dtype=np.int64), "bigrams": np.zeros((1, e["bigram_dim"]), np.float32),
+                "stats": {"random": True}}
+    files = corpus_files(config["corpus"])
+    if not files:
+        raise ConfigError("the corpus names no readable file (is ../shared/data there?)")
+    hashes = {str(f.path): file_sha256(f.path) for f in files}
+    key = hashlib.sha256(json.dumps([hashes, e], sort_keys=True).encode()).hexdigest()
+    cache = work / "embeddings.npz"
+    if cache.is_file():
+        stored = np.load(cache, allow_pickle=False)
+        if str(stored["key"]) == key:
+            print(f"embeddings: reusing {cache}", file=sys.stderr)
+            return {k: stored[k] for k in stored.files} | {"stats": json.loads(str(stored["stats"]))}
+    started = time.time()
+    lines = []
+    for source in tqdm(files, desc="reading corpus", unit="file", file=sys.stderr):
+        lines += list(sentences([source]))
+    stats = corpus_stats(lines) | {"files": hashes}
+    print(f"corpus: {stats['lines']} lines, {stats['characters']:,} characters, "
+          f"{stats['distinct_characters']} distinct", file=sys.stderr)
+    print("training character vectors", file=sys.stderr)
+    char_wv = train_vectors(lines, False, e["char_dim"], e)
+    print("training bigram vectors", file=sys.stderr)
+    bigram_wv = train_vectors(lines, True, e["bigram_dim"], e)
+    chars, found = char_matrix(char_wv, encoder, vocab_size, e["char_dim"], e["seed"])
+    keys, rows = bigram_table(bigram_wv, encoder, vocab_size, e["max_bigrams"], e["seed"])
+    stats |= {"chars_with_vectors": found, "bigrams_kept": int(len(keys)), "bigram_vocabulary": len(bigram_wv),
+              "seconds": round(time.time() - started, 1)}
+    print(f"embeddings: {found} characters, {len(keys)} bigrams kept of {len(bigram_wv)} "
+          f"in {stats['seconds']} s", file=sys.stderr)
+    tmp = work / "embeddings.tmp.npz"
+    np.savez(tmp, key=key, chars=chars, bigram_keys=keys, bigrams=rows, stats=json.dumps(stats))
+    os.replace(tmp, cache)
+    return {"chars": chars, "bigram_keys": keys, "bigrams": rows, "stats": stats}
+
+
+def build_encoder(emb: dict, config: dict, tags: list[str], pad_id: int) -> CharNetForTokenClassification:
+    """A CharNet whose embedding tables come from stage 1 and whose tag layer is for `tags`."""
+    m = config["model"]
+    net = CharNetForTokenClassification(CharNetConfig(
+        vocab_size=emb["chars"].shape[0], char_dim=emb["chars"].shape[1], n_bigrams=len(emb["bigram_keys"]),
+        bigram_dim=emb["bigrams"].shape[1], hidden=m["hidden"], layers=m["layers"], dropout=m["dropout"],
+        crf=m["crf"], pad_token_id=pad_id, num_labels=len(tags), id2label=dict(enumerate(tags)),
+        label2id={t: i for i, t in enumerate(tags)},
+    ))
+    with torch.no_grad():
+        net.chars.weight.copy_(torch.from_numpy(emb["chars"]))
+        net.bigrams.weight.copy_(torch.from_numpy(emb["bigrams"]))
+        net.bigram_keys.copy_(torch.from_numpy(emb["bigram_keys"]))
+    return net
+
+
+def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) -> dict | None:
+    """Stage 2: CLUENER train -> BiLSTM; returns the CLUENER dev seqeval table."""
+    from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, TrainingArguments
+
+    from train.fit import features, metrics_fn
+
+    s, m = config["supervised"], config["model"]
+    if not s["train"] or s["epochs"] <= 0:
+        return None
+    train_path, dev_path = Path(s["train"]), Path(s["dev"])
+    for p in (train_path, dev_path):
+        if not p.is_file():
+            raise ConfigError(f"supervised data {p} not found (is ../shared/data there?)")
+    train_ex, dev_ex = load_cluener(train_path, native=True), load_cluener(dev_path, native=True)
+    tags = list(net.config.id2label.values())
+    label2id = {t: i for i, t in enumerate(tags)}
+    train_ds, dev_ds = features(train_ex, encoder, label2id, m), features(dev_ex, encoder, label2id, m)
+    checkpoints = work / "checkpoints"
+    args = TrainingArguments(
+        output_dir=str(checkpoints), num_train_epochs=s["epochs"], per_device_train_batch_size=s["batch_size"],
+        per_device_eval_batch_size=128, learning_rate=s["learning_rate"], lr_scheduler_type="linear",
+        warmup_steps=0.05, weight_decay=0.0, eval_strategy="epoch", save_strategy="epoch",
+        load_best_model_at_end=True, metric_for_best_model="f1", save_total_limit=2, logging_strategy="epoch",
+        report_to=[], seed=s["seed"], data_seed=s["seed"], dataloader_num_workers=0,
+        dataloader_pin_memory=torch.cuda.is_available(), bf16=torch.cuda.is_available(),
+    )
+    trainer = Trainer(model=net, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
+                      data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=-100),
+                      compute_metrics=metrics_fn(dict(enumerate(tags)), CLUENER_CLASSES),
+                      callbacks=[EarlyStoppingCallback(early_stopping_patience=s["patience"])])
+    resume = any(checkpoints.glob("checkpoint-*"))
+    if resume:
+        print(f"supervised: resuming from {checkpoints}", file=sys.stderr)
+    trainer.train(resume_from_checkpoint=resume or None)
+    tagger = Tagger.from_model(trainer.model.float().eval(), tokenizer, m["max_length"], m["stride"])
+    table = evaluate_tagger(tagger, dev_ex, CLUENER_CLASSES)
+    print("CLUENER dev (seqeval strict):\n" + format_table(table), file=sys.stderr)
+    return {"train_sentences": len(train_ex), "dev_sentences": len(dev_ex), "epochs_run": trainer.state.epoch,
+            "cluener_dev": table, "train_hash": file_sha256(train_path), "dev_hash": file_sha256(dev_path)}
+
+
+def pretrain(config: dict) -> Path:
+    """Run both stages and write the encoder folder atomically; returns its path."""
+    from transformers import set_seed
+
+    started = time.time()
+    set_seed(config["supervised"]["seed"])
+    work = Path(config["work_dir"])
+    work.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer()
+    encoder = CharEncoder(tokenizer)
+    emb = _embeddings(config, encoder, len(tokenizer), work)
+    tags = ["O"] + [f"{p}-{c}" for c in CLUENER_CLASSES for p in ("B", "I")]
+    net = build_encoder(emb, config, tags, encoder.pad_id)
+    supervised = _supervised(config, net, tokenizer, encoder, work)
+
+    output = Path(config["output"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        net.to(torch.float16).save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        if (output / CARD).is_file():
+            shutil.copyfile(output / CARD, staging / CARD)
+        write_json(staging / "pretrain.json", {
+            "config": config, "corpus": emb["stats"], "supervised": supervised,
+            "seconds": round(time.time() - started, 1), "parameters": sum(p.numel() for p in net.parameters()),
+        })
+        if output.exists():
+            shutil.rmtree(output)
+        os.replace(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(work / "checkpoints", ignore_errors=True)
+    size = sum(f.stat().st_size for f in output.iterdir()) / 2**20
+    print(f"encoder written to {output} ({size:.1f} MB) in {(time.time() - started) / 60:.1f} min", file=sys.stderr)
+    return output
