@@ -27,7 +27,6 @@ CHANGES = [
 ]
 UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦", "瓦", "千米", "米",
          "平方米", "万人", "人", "倍", "次", "场", "座", "条", "所", "件", "户"]
-APPROX = ("约", "余", "多", "超", "近", "以上", "左右", "逾")
 
 # A number that is not a date (2024年, 8月, 5日 are times, not amounts).
 # Chinese numerals only count before a multiplier or unit (一企一技术 holds no number).
@@ -109,37 +108,74 @@ def _unit(tail: str) -> str | None:
     return None
 
 
+# Approximation words count only next to the number: 约3亿元, 超百亿元, 300多亿元, 7亿余元, 96%以上;
+# not 签约项目, 节约资金, 规模以上企业, nor 超过全省平均水平3.91个百分点 (an exact difference).
+_APPROX_BEFORE = re.compile(r"(?:约|近|超过?|逾)$")
+_APPROX_AFTER = re.compile(r"^[十百千万亿]*[余多]")
+_APPROX_END = re.compile(r"(?:以上|左右|之多)$")
+# These one-character change words must touch their number (超百亿, 为27.3%): in 过亿元招商引资项目221个
+# the 过 qualifies the projects, it is no change of the 221. 占 and 达 take an object first
+# (占GDP的比重27.3%, 达年度计划的109%).
+_TOUCHING = re.compile(r"[约近余多]?$")
+_MUST_TOUCH = set("过超为列居")
+# Words that sit between an indicator and its change word or number and are not part of the name.
+_INDICATOR_TAIL = re.compile(
+    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|从|[约近超逾的])+$"
+)
+# What stands between the ranked thing and its rank: 列全省, 居全省（计划单列市除外）, 位列全国, 世界.
+_RANK_SCOPE = re.compile(r"(?:位列|排名|排在|[列居排])?(?:全国|全省|全市|全球|世界|国内|省内)?(?:[（(][^）)]*[）)])?$")
+_RANK = re.compile(rf"第\s*(\d+|[{CN_NUM}]+)\s*[位名]?$|(首)位$")
+_SHARE_LEVEL = (None, "达到", "为", "超过", "突破", "占比")
+
+
+def _clean(text: str) -> str:
+    """The span as the rules read it: simplified script, no whitespace or markdown emphasis, and the
+    OCR misreading 干亿/干万 (a 千 without its stroke) mended."""
+    text = re.sub(r"[\s*]+", "", normalize(text).text)
+    return re.sub(r"干(?=[万亿])", "千", text)
+
+
+def _approx(text: str, start: int, end: int) -> bool:
+    return bool(_APPROX_BEFORE.search(text[:start]) or _APPROX_AFTER.match(text[end:]) or _APPROX_END.search(text))
+
+
+def _indicator(head: str) -> str | None:
+    return _INDICATOR_TAIL.sub("", head).strip() or None
+
+
 def parse_metric(span: str) -> ParsedMetric:
     """Indicator, normalised change word, value in the base unit, unit and approx flag of a METRIC span."""
-    text = re.sub(r"\s+", "", normalize(span).text)
-    approx = any(word in text for word in APPROX)
-    rank = re.search(rf"(?:[列居排位]\D{{0,8}}?)?第\s*(\d+|[{CN_NUM}]+)\s*(?:[位名])?$|[列居]\D{{0,8}}?(首)位", text)
+    text = _clean(span)
+    rank = _RANK.search(text)
     if rank:
         number = rank.group(1) or "一"
         value = float(number) if number.isdigit() else chinese_number(number)
-        indicator = text[: rank.start()].strip() or None
-        return ParsedMetric(indicator, "排名", value, "位", approx)
+        indicator = _indicator(_RANK_SCOPE.sub("", text[: rank.start()], count=1))
+        return ParsedMetric(indicator, "排名", value, "位", _approx(text, rank.start(), rank.end()))
     first_number = _NUMBER.search(text)
     if first_number is None:
-        return ParsedMetric(text or None, None, None, None, approx)
+        return ParsedMetric(text or None, None, None, None, False)
     head = text[: first_number.start()]
     change, change_at, change_end = None, len(head), len(head)
     best = (-1, 0)
     for word, normal in CHANGES:
         at = head.rfind(word)
-        if at >= 0 and (at + len(word), len(word)) > best:
+        if at < 0 or head[at + len(word) : at + len(word) + 1] == "值":  # 增加值 is a noun
+            continue
+        if word in _MUST_TOUCH and not _TOUCHING.match(head[at + 1 :]):
+            continue
+        if (at + len(word), len(word)) > best:
             best = (at + len(word), len(word))
             change, change_at, change_end = normal, at, at + len(word)
-    if change is not None:
-        indicator = re.sub(r"(同比|比上年|较去年|较上年)$", "", head[:change_at]).strip()
-        if "比重" in head or head.startswith("占"):  # 占…比重达45.6%: a share, whatever verb follows
-            change, indicator = "占比", head.rstrip("达为到").strip()
-        rest = text[change_end:]
-    else:
-        indicator = head.strip()
-        rest = text[first_number.start():]
-    indicator = re.sub(r"(从|[约近超逾])$", "", indicator).strip() or None
-    value, unit = _value_and_unit(rest)
+    if change in ("增长", "提高", "下降", "降低") and head[change_end : change_end + 1] in ("到", "至"):
+        change = "达到"  # 增加到918家: the level reached, not the increase
+    indicator = head[:change_at]
+    if change in _SHARE_LEVEL and ("比重" in head or "占比" in head or head.startswith("占")):
+        # 占…比重达45.6%, 产值占比达到52%: a share, whatever level verb follows; the share phrase names it
+        change = "占比"
+        indicator = re.sub(r"(?:达到|超过|突破|[达为到超过])$", "", head)
+    value, unit = _value_and_unit(text[change_end:])
     if unit == "个位次":
-        unit = "位"
-    return ParsedMetric(indicator, change, value, unit, approx)
+        unit = "位次"  # 提升8个位次: places moved, not a rank
+    return ParsedMetric(_indicator(indicator), change, value, unit,
+                        _approx(text, first_number.start(), first_number.end()))
