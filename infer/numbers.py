@@ -24,16 +24,24 @@ CHANGES = [
     ("减少", "下降"), ("缩短", "降低"), ("降低", "降低"), ("达到", "达到"), ("突破", "突破"), ("超过", "超过"),
     ("高于", "高于"), ("低于", "低于"), ("占比", "占比"), ("占", "占比"), ("达", "达到"),
     ("超", "超过"), ("过", "超过"), ("列", "排名"), ("居", "排名"), ("位列", "排名"), ("为", "为"),
+    ("降至", "达到"), ("降到", "达到"), ("增至", "达到"), ("升至", "达到"),
 ]
-UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦", "瓦", "千米", "米",
-         "平方米", "万人", "人", "倍", "次", "场", "座", "条", "所", "件", "户"]
+UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦时", "千瓦", "瓦",
+         "千米", "公里", "米", "平方米", "立方米", "公顷", "万人", "人次", "人", "倍", "次", "场", "座", "条", "所", "件", "户",
+         "列", "天", "成", "℃"]
 
 # A number that is not a date (2024年, 8月, 5日 are times, not amounts).
-# Chinese numerals only count before a multiplier or unit (一企一技术 holds no number).
+# Chinese numerals only count before a multiplier or unit (一企一技术 holds no number), and not
+# after 数/几/上 (数十家, 上千家 are no numbers). Digits glued to letters are names (PM10, 5G).
 _NUMBER = re.compile(
-    rf"(?:\d+(?:\.\d+)?(?![\d.A-Za-z])|[{CN_NUM}]+(?=[万亿元家个位名倍辆吨项台套亩人]|$))(?!\s*[年月日号])"
+    rf"(?:(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\d.A-Za-z])"
+    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成]|$))(?!\s*[年月日号])"
 )
-_RANGE = re.compile(rf"(?:\d|[{CN_NUM}])\s*(?:[-—–~～至到]|、)\s*(?:\d|[{CN_NUM}])")
+# Chinese decimals and percentages: 三点五亿元 -> 3.5亿元, 百分之十四点二 -> 14.2%.
+_CN_DECIMAL = re.compile(rf"([{CN_NUM}]+)点([零〇一二三四五六七八九]+)")
+_PERCENT = re.compile(rf"百分之(\d+(?:\.\d+)?|[{CN_NUM}]+)")
+# A range anywhere in the span (5-10万亩, 一至三万亩); 1—10月份 and 2021—2023年 are periods, not ranges.
+_RANGE = re.compile(rf"(?:\d|[{CN_NUM}])\s*(?:[-—–~～至到]|、)\s*(?:\d|[{CN_NUM}])(?!\d*\s*[年月日号])")
 
 
 @dataclass(frozen=True)
@@ -72,9 +80,9 @@ def chinese_number(text: str) -> float | None:
 def _value_and_unit(rest: str) -> tuple[float | None, str | None]:
     """Number, multipliers and unit from the text after the change word."""
     rest = rest.replace(" ", "").replace("\n", "")
-    numbers = _NUMBER.findall(rest)
-    if not numbers or _RANGE.search(rest):
-        return None, _unit(rest)
+    numbers = list(_NUMBER.finditer(rest))
+    if not numbers or _RANGE.search(rest):  # 5-10万亩: no value, but the unit after the last number
+        return None, _unit(re.sub(r"^[十百千]?[万亿]*", "", rest[numbers[-1].end():]) if numbers else rest)
     first = _NUMBER.search(rest)
     assert first is not None
     token = first.group(0)
@@ -120,19 +128,36 @@ _TOUCHING = re.compile(r"[约近余多]?$")
 _MUST_TOUCH = set("过超为列居")
 # Words that sit between an indicator and its change word or number and are not part of the name.
 _INDICATOR_TAIL = re.compile(
-    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|从|[约近超逾的])+$"
+    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|[从由约近超逾的])+$"
 )
 # What stands between the ranked thing and its rank: 列全省, 居全省（计划单列市除外）, 位列全国, 世界.
 _RANK_SCOPE = re.compile(r"(?:位列|排名|排在|[列居排])?(?:全国|全省|全市|全球|世界|国内|省内)?(?:[（(][^）)]*[）)])?$")
 _RANK = re.compile(rf"第\s*(\d+|[{CN_NUM}]+)\s*[位名]?$|(首)位$")
 _SHARE_LEVEL = (None, "达到", "为", "超过", "突破", "占比")
+_MOVES = ("增长", "提高", "下降", "降低")
+
+
+def _arabic(numeral: str) -> str | None:
+    value = chinese_number(numeral)
+    return None if value is None else f"{value:g}"
 
 
 def _clean(text: str) -> str:
-    """The span as the rules read it: simplified script, no whitespace or markdown emphasis, and the
-    OCR misreading 干亿/干万 (a 千 without its stroke) mended."""
+    """The span as the rules read it: simplified script, no whitespace, markdown emphasis or thousands
+    commas, the OCR misreading 干亿/干万 (a 千 without its stroke) mended, Chinese decimals and
+    百分之 percentages written in digits."""
     text = re.sub(r"[\s*]+", "", normalize(text).text)
-    return re.sub(r"干(?=[万亿])", "千", text)
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", re.sub(r"干(?=[万亿])", "千", text))
+
+    def decimal(m: re.Match) -> str:
+        whole = _arabic(m.group(1))
+        return m.group(0) if whole is None else whole + "." + "".join(str(DIGITS[c]) for c in m.group(2))
+
+    def percent(m: re.Match) -> str:
+        number = m.group(1) if m.group(1)[0].isdigit() else _arabic(m.group(1))
+        return m.group(0) if number is None else number + "%"
+
+    return _PERCENT.sub(percent, _CN_DECIMAL.sub(decimal, text))
 
 
 def _approx(text: str, start: int, end: int) -> bool:
@@ -167,14 +192,20 @@ def parse_metric(span: str) -> ParsedMetric:
         if (at + len(word), len(word)) > best:
             best = (at + len(word), len(word))
             change, change_at, change_end = normal, at, at + len(word)
-    if change in ("增长", "提高", "下降", "降低") and head[change_end : change_end + 1] in ("到", "至"):
+    if change in _MOVES and head[change_end : change_end + 1] in ("到", "至"):
         change = "达到"  # 增加到918家: the level reached, not the increase
+    elif change in ("超过", "达到", "突破"):  # 增长超过五成, 下降达30%: the change, then a bound on it
+        before = next((n for w, n in CHANGES if len(w) > 1 and n in _MOVES and head[:change_at].endswith(w)), None)
+        if before is not None:
+            change_at, change = change_at - 2, before
     indicator = head[:change_at]
     if change in _SHARE_LEVEL and ("比重" in head or "占比" in head or head.startswith("占")):
         # 占…比重达45.6%, 产值占比达到52%: a share, whatever level verb follows; the share phrase names it
         change = "占比"
         indicator = re.sub(r"(?:达到|超过|突破|[达为到超过])$", "", head)
     value, unit = _value_and_unit(text[change_end:])
+    if _RANGE.search(text):
+        value = None
     if unit == "个位次":
         unit = "位次"  # 提升8个位次: places moved, not a rank
     return ParsedMetric(_indicator(indicator), change, value, unit,

@@ -60,6 +60,26 @@ def test_rule_fixes(span, indicator, change, value, unit, approx):
     assert got.value == pytest.approx(value, rel=1e-12)
 
 
+# Phrases from ../shared/data/zh-gov-reports (not seeds) that the seed-driven rules first misread.
+@pytest.mark.parametrize("span,change,value,unit,approx", [
+    ("总产值比上年增长百分之十四点二", "增长", 14.2, "%", False),  # was 2.0: a wrong number
+    ("PM10浓度均值较去年下降12.6%", "下降", 12.6, "%", False),  # PM10 is a name, not a number
+    ("森林蓄积量达209.88亿立方米", "达到", 2.0988e10, "立方米", False),
+    ("发电量50万千瓦时", None, 5e5, "千瓦时", False),
+    ("失业率降至3.1%", "达到", 3.1, "%", False),
+    ("销售额同比增长超过五成", "增长", 5.0, "成", True),
+    ("规上企业十余家", None, 10.0, "家", True),
+    ("投资1,200万元", None, 1.2e7, "元", False),
+    ("数十家", None, None, None, False),  # several tens: no number
+    ("上千家", None, None, None, False),
+    ("贡献率从47.7%提高到50.5%", None, None, "%", False),  # two numbers
+])
+def test_held_out_phrases(span, change, value, unit, approx):
+    got = parse_metric(span)
+    assert (got.change, got.unit, got.approx) == (change, unit, approx)
+    assert got.value == (None if value is None else pytest.approx(value, rel=1e-12))
+
+
 def test_value_is_exact_in_base_unit():
     assert parse_metric("营收1373.37亿元").value == 137337000000.0
 
@@ -99,6 +119,25 @@ def test_multipliers(n, mult):
     assert got.value == pytest.approx(n * scale) and got.unit == "元"
 
 
-@given(st.integers(1, 999), st.integers(1, 999))
-def test_ranges_never_give_a_number(a, b):
-    assert parse_metric(f"面积{a}-{b}万亩").value is None
+@given(st.integers(1, 999), st.integers(1, 999), st.sampled_from(["-", "—", "~", "至", "到"]), st.booleans())
+def test_ranges_never_give_a_number(a, b, dash, chinese):
+    left, right = (to_chinese(a), to_chinese(b)) if chinese else (a, b)
+    got = parse_metric(f"面积{left}{dash}{right}万亩")
+    assert got.value is None and got.unit == "亩"
+
+
+@given(st.integers(1, 9999), st.integers(0, 99))
+def test_chinese_percentages_and_decimals(n, frac):
+    decimals = "".join(CN_DIGITS[int(d)] for d in str(frac))
+    assert parse_metric(f"增长百分之{to_chinese(n)}点{decimals}").value == pytest.approx(float(f"{n}.{frac}"))
+    assert parse_metric(f"营收{to_chinese(n)}点{decimals}亿元").value == pytest.approx(float(f"{n}.{frac}") * 1e8)
+
+
+@given(st.integers(1000, 10**9))
+def test_thousands_separators(n):
+    assert parse_metric(f"投资{n:,}元").value == n
+
+
+@given(st.sampled_from(["数", "几", "上"]), st.sampled_from(["十", "百", "千", "万"]), st.sampled_from(["家", "个", "万元"]))
+def test_vague_amounts_give_null(vague, size, unit):
+    assert parse_metric(f"企业{vague}{size}{unit}").value is None
