@@ -35,7 +35,8 @@ UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个",
 # after 数/几/上 (数十家, 上千家 are no numbers). Digits glued to letters are names (PM10, 5G).
 _NUMBER = re.compile(
     rf"(?:(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\d.A-Za-z])"
-    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成]|$))(?!\s*[年月日号])"
+    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成]|$))"
+    r"(?!\s*[年月日号])(?!\s*[-—–~至]\s*\d+\s*[年月日号])"  # 1—10月份 is a period
 )
 # Chinese decimals and percentages: 三点五亿元 -> 3.5亿元, 百分之十四点二 -> 14.2%.
 _CN_DECIMAL = re.compile(rf"([{CN_NUM}]+)点([零〇一二三四五六七八九]+)")
@@ -83,8 +84,7 @@ def _value_and_unit(rest: str) -> tuple[float | None, str | None]:
     numbers = list(_NUMBER.finditer(rest))
     if not numbers or _RANGE.search(rest):  # 5-10万亩: no value, but the unit after the last number
         return None, _unit(re.sub(r"^[十百千]?[万亿]*", "", rest[numbers[-1].end():]) if numbers else rest)
-    first = _NUMBER.search(rest)
-    assert first is not None
+    first = numbers[0]
     token = first.group(0)
     tail = rest[first.end():]
     if re.fullmatch(r"\d+(?:\.\d+)?", token):
@@ -130,6 +130,9 @@ _MUST_TOUCH = set("过超为列居")
 _INDICATOR_TAIL = re.compile(
     r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|[从由约近超逾的])+$"
 )
+_LEADING_PERIOD = re.compile(
+    r"^(?:今年|去年|\d{4}年)?(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[-—–~至]\d{1,2}月份?|\d{1,2}月份?|以来)?"
+)
 # What stands between the ranked thing and its rank: 列全省, 居全省（计划单列市除外）, 位列全国, 世界.
 _RANK_SCOPE = re.compile(r"(?:位列|排名|排在|[列居排])?(?:全国|全省|全市|全球|世界|国内|省内)?(?:[（(][^）)]*[）)])?$")
 _RANK = re.compile(rf"第\s*(\d+|[{CN_NUM}]+)\s*[位名]?$|(首)位$")
@@ -165,7 +168,7 @@ def _approx(text: str, start: int, end: int) -> bool:
 
 
 def _indicator(head: str) -> str | None:
-    return _INDICATOR_TAIL.sub("", head).strip() or None
+    return _INDICATOR_TAIL.sub("", _LEADING_PERIOD.sub("", head, count=1)).strip() or None
 
 
 def parse_metric(span: str) -> ParsedMetric:
@@ -195,9 +198,9 @@ def parse_metric(span: str) -> ParsedMetric:
     if change in _MOVES and head[change_end : change_end + 1] in ("到", "至"):
         change = "达到"  # 增加到918家: the level reached, not the increase
     elif change in ("超过", "达到", "突破"):  # 增长超过五成, 下降达30%: the change, then a bound on it
-        before = next((n for w, n in CHANGES if len(w) > 1 and n in _MOVES and head[:change_at].endswith(w)), None)
-        if before is not None:
-            change_at, change = change_at - 2, before
+        move = next((w for w, n in CHANGES if len(w) > 1 and n in _MOVES and head[:change_at].endswith(w)), None)
+        if move is not None:
+            change_at, change = change_at - len(move), dict(CHANGES)[move]
     indicator = head[:change_at]
     if change in _SHARE_LEVEL and ("比重" in head or "占比" in head or head.startswith("占")):
         # 占…比重达45.6%, 产值占比达到52%: a share, whatever level verb follows; the share phrase names it

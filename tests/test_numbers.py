@@ -73,6 +73,7 @@ def test_rule_fixes(span, indicator, change, value, unit, approx):
     ("数十家", None, None, None, False),  # several tens: no number
     ("上千家", None, None, None, False),
     ("贡献率从47.7%提高到50.5%", None, None, "%", False),  # two numbers
+    ("今年1—10月份营收增长5%", "增长", 5.0, "%", False),  # a period inside the span is no second number
 ])
 def test_held_out_phrases(span, change, value, unit, approx):
     got = parse_metric(span)
