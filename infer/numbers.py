@@ -24,17 +24,25 @@ CHANGES = [
     ("减少", "下降"), ("缩短", "降低"), ("降低", "降低"), ("达到", "达到"), ("突破", "突破"), ("超过", "超过"),
     ("高于", "高于"), ("低于", "低于"), ("占比", "占比"), ("占", "占比"), ("达", "达到"),
     ("超", "超过"), ("过", "超过"), ("列", "排名"), ("居", "排名"), ("位列", "排名"), ("为", "为"),
+    ("降至", "达到"), ("降到", "达到"), ("增至", "达到"), ("升至", "达到"),
 ]
-UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦", "瓦", "千米", "米",
-         "平方米", "万人", "人", "倍", "次", "场", "座", "条", "所", "件", "户"]
-APPROX = ("约", "余", "多", "超", "近", "以上", "左右", "逾")
+UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦时", "千瓦", "瓦",
+         "千米", "公里", "米", "平方米", "立方米", "公顷", "万人", "人次", "人", "倍", "次", "场", "座", "条", "所", "件", "户",
+         "列", "天", "成", "℃"]
 
 # A number that is not a date (2024年, 8月, 5日 are times, not amounts).
-# Chinese numerals only count before a multiplier or unit (一企一技术 holds no number).
+# Chinese numerals only count before a multiplier or unit (一企一技术 holds no number), and not
+# after 数/几/上 (数十家, 上千家 are no numbers). Digits glued to letters are names (PM10, 5G).
 _NUMBER = re.compile(
-    rf"(?:\d+(?:\.\d+)?(?![\d.A-Za-z])|[{CN_NUM}]+(?=[万亿元家个位名倍辆吨项台套亩人]|$))(?!\s*[年月日号])"
+    rf"(?:(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\d.A-Za-z])"
+    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成]|$))"
+    r"(?!\s*[年月日号])(?!\s*[-—–~至]\s*\d+\s*[年月日号])"  # 1—10月份 is a period
 )
-_RANGE = re.compile(rf"(?:\d|[{CN_NUM}])\s*(?:[-—–~～至到]|、)\s*(?:\d|[{CN_NUM}])")
+# Chinese decimals and percentages: 三点五亿元 -> 3.5亿元, 百分之十四点二 -> 14.2%.
+_CN_DECIMAL = re.compile(rf"([{CN_NUM}]+)点([零〇一二三四五六七八九]+)")
+_PERCENT = re.compile(rf"百分之(\d+(?:\.\d+)?|[{CN_NUM}]+)")
+# A range anywhere in the span (5-10万亩, 一至三万亩); 1—10月份 and 2021—2023年 are periods, not ranges.
+_RANGE = re.compile(rf"(?:\d|[{CN_NUM}])\s*(?:[-—–~～至到]|、)\s*(?:\d|[{CN_NUM}])(?!\d*\s*[年月日号])")
 
 
 @dataclass(frozen=True)
@@ -73,11 +81,10 @@ def chinese_number(text: str) -> float | None:
 def _value_and_unit(rest: str) -> tuple[float | None, str | None]:
     """Number, multipliers and unit from the text after the change word."""
     rest = rest.replace(" ", "").replace("\n", "")
-    numbers = _NUMBER.findall(rest)
-    if not numbers or _RANGE.search(rest):
-        return None, _unit(rest)
-    first = _NUMBER.search(rest)
-    assert first is not None
+    numbers = list(_NUMBER.finditer(rest))
+    if not numbers or _RANGE.search(rest):  # 5-10万亩: no value, but the unit after the last number
+        return None, _unit(re.sub(r"^[十百千]?[万亿]*", "", rest[numbers[-1].end():]) if numbers else rest)
+    first = numbers[0]
     token = first.group(0)
     tail = rest[first.end():]
     if re.fullmatch(r"\d+(?:\.\d+)?", token):
@@ -109,37 +116,100 @@ def _unit(tail: str) -> str | None:
     return None
 
 
+# Approximation words count only next to the number: 约3亿元, 超百亿元, 300多亿元, 7亿余元, 96%以上;
+# not 签约项目, 节约资金, 规模以上企业, nor 超过全省平均水平3.91个百分点 (an exact difference).
+_APPROX_BEFORE = re.compile(r"(?:约|近|超过?|逾)$")
+_APPROX_AFTER = re.compile(r"^[十百千万亿]*[余多]")
+_APPROX_END = re.compile(r"(?:以上|左右|之多)$")
+# These one-character change words must touch their number (超百亿, 为27.3%): in 过亿元招商引资项目221个
+# the 过 qualifies the projects, it is no change of the 221. 占 and 达 take an object first
+# (占GDP的比重27.3%, 达年度计划的109%).
+_TOUCHING = re.compile(r"[约近余多]?$")
+_MUST_TOUCH = set("过超为列居")
+# Words that sit between an indicator and its change word or number and are not part of the name.
+_INDICATOR_TAIL = re.compile(
+    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|[从由约近超逾的])+$"
+)
+_LEADING_PERIOD = re.compile(
+    r"^(?:今年|去年|\d{4}年)?(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[-—–~至]\d{1,2}月份?|\d{1,2}月份?|以来)?"
+)
+# What stands between the ranked thing and its rank: 列全省, 居全省（计划单列市除外）, 位列全国, 世界.
+_RANK_SCOPE = re.compile(r"(?:位列|排名|排在|[列居排])?(?:全国|全省|全市|全球|世界|国内|省内)?(?:[（(][^）)]*[）)])?$")
+_RANK = re.compile(rf"第\s*(\d+|[{CN_NUM}]+)\s*[位名]?$|(首)位$")
+_SHARE_LEVEL = (None, "达到", "为", "超过", "突破", "占比")
+_MOVES = ("增长", "提高", "下降", "降低")
+
+
+def _arabic(numeral: str) -> str | None:
+    value = chinese_number(numeral)
+    return None if value is None else f"{value:g}"
+
+
+def _clean(text: str) -> str:
+    """The span as the rules read it: simplified script, no whitespace, markdown emphasis or thousands
+    commas, the OCR misreading 干亿/干万 (a 千 without its stroke) mended, Chinese decimals and
+    百分之 percentages written in digits."""
+    text = re.sub(r"[\s*]+", "", normalize(text).text)
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", re.sub(r"干(?=[万亿])", "千", text))
+
+    def decimal(m: re.Match) -> str:
+        whole = _arabic(m.group(1))
+        return m.group(0) if whole is None else whole + "." + "".join(str(DIGITS[c]) for c in m.group(2))
+
+    def percent(m: re.Match) -> str:
+        number = m.group(1) if m.group(1)[0].isdigit() else _arabic(m.group(1))
+        return m.group(0) if number is None else number + "%"
+
+    return _PERCENT.sub(percent, _CN_DECIMAL.sub(decimal, text))
+
+
+def _approx(text: str, start: int, end: int) -> bool:
+    return bool(_APPROX_BEFORE.search(text[:start]) or _APPROX_AFTER.match(text[end:]) or _APPROX_END.search(text))
+
+
+def _indicator(head: str) -> str | None:
+    return _INDICATOR_TAIL.sub("", _LEADING_PERIOD.sub("", head, count=1)).strip() or None
+
+
 def parse_metric(span: str) -> ParsedMetric:
     """Indicator, normalised change word, value in the base unit, unit and approx flag of a METRIC span."""
-    text = re.sub(r"\s+", "", normalize(span).text)
-    approx = any(word in text for word in APPROX)
-    rank = re.search(rf"(?:[列居排位]\D{{0,8}}?)?第\s*(\d+|[{CN_NUM}]+)\s*(?:[位名])?$|[列居]\D{{0,8}}?(首)位", text)
+    text = _clean(span)
+    rank = _RANK.search(text)
     if rank:
         number = rank.group(1) or "一"
         value = float(number) if number.isdigit() else chinese_number(number)
-        indicator = text[: rank.start()].strip() or None
-        return ParsedMetric(indicator, "排名", value, "位", approx)
+        indicator = _indicator(_RANK_SCOPE.sub("", text[: rank.start()], count=1))
+        return ParsedMetric(indicator, "排名", value, "位", _approx(text, rank.start(), rank.end()))
     first_number = _NUMBER.search(text)
     if first_number is None:
-        return ParsedMetric(text or None, None, None, None, approx)
+        return ParsedMetric(text or None, None, None, None, False)
     head = text[: first_number.start()]
     change, change_at, change_end = None, len(head), len(head)
     best = (-1, 0)
     for word, normal in CHANGES:
         at = head.rfind(word)
-        if at >= 0 and (at + len(word), len(word)) > best:
+        if at < 0 or head[at + len(word) : at + len(word) + 1] == "值":  # 增加值 is a noun
+            continue
+        if word in _MUST_TOUCH and not _TOUCHING.match(head[at + 1 :]):
+            continue
+        if (at + len(word), len(word)) > best:
             best = (at + len(word), len(word))
             change, change_at, change_end = normal, at, at + len(word)
-    if change is not None:
-        indicator = re.sub(r"(同比|比上年|较去年|较上年)$", "", head[:change_at]).strip()
-        if "比重" in head or head.startswith("占"):  # 占…比重达45.6%: a share, whatever verb follows
-            change, indicator = "占比", head.rstrip("达为到").strip()
-        rest = text[change_end:]
-    else:
-        indicator = head.strip()
-        rest = text[first_number.start():]
-    indicator = re.sub(r"(从|[约近超逾])$", "", indicator).strip() or None
-    value, unit = _value_and_unit(rest)
+    if change in _MOVES and head[change_end : change_end + 1] in ("到", "至"):
+        change = "达到"  # 增加到918家: the level reached, not the increase
+    elif change in ("超过", "达到", "突破"):  # 增长超过五成, 下降达30%: the change, then a bound on it
+        move = next((w for w, n in CHANGES if len(w) > 1 and n in _MOVES and head[:change_at].endswith(w)), None)
+        if move is not None:
+            change_at, change = change_at - len(move), dict(CHANGES)[move]
+    indicator = head[:change_at]
+    if change in _SHARE_LEVEL and ("比重" in head or "占比" in head or head.startswith("占")):
+        # 占…比重达45.6%, 产值占比达到52%: a share, whatever level verb follows; the share phrase names it
+        change = "占比"
+        indicator = re.sub(r"(?:达到|超过|突破|[达为到超过])$", "", head)
+    value, unit = _value_and_unit(text[change_end:])
+    if _RANGE.search(text):
+        value = None
     if unit == "个位次":
-        unit = "位"
-    return ParsedMetric(indicator, change, value, unit, approx)
+        unit = "位次"  # 提升8个位次: places moved, not a rank
+    return ParsedMetric(_indicator(indicator), change, value, unit,
+                        _approx(text, first_number.start(), first_number.end()))

@@ -65,3 +65,21 @@ def test_seed_sentence_records(root):
 def test_document_region_is_the_city(root):
     assert document_region((root / "annotations/seeds/001_1128ddf1decc5f49.txt").read_text(encoding="utf-8")) == "聊城市"
     assert document_region("制造业强市建设，开拓高端市场。") is None
+
+
+def test_records_command_reads_the_seed_metrics_like_the_hand_table(root):
+    """`python -m infer records` on the gold spans against tests/data/seed_metrics.tsv, written by hand
+    for every seed METRIC span: value and unit must agree on at least 95% of them (issue 5)."""
+    from bench.records import compare, gold_outputs, read_table
+
+    table = read_table()
+    outputs, offsets = gold_outputs(root / "annotations/gold", root / "annotations/seeds")
+    spans = {(d["id"], m["start"], m["end"]) for d in outputs for r in d["records"]["metrics"] for m in r["mentions"]}
+    assert {(r.doc, offsets[(r.doc, r.para)] + r.start, offsets[(r.doc, r.para)] + r.end) for r in table} == spans
+    result = compare(table, outputs, offsets)
+    for m in result["mismatches"]:
+        print(m)
+    assert result["rows"] == len(spans) > 200
+    assert result["accuracy"]["value+unit"] >= 0.95, result["mismatches"]
+    for field in ("change", "approx", "indicator"):
+        assert result["accuracy"][field] >= 0.9, result["mismatches"]

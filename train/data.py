@@ -128,6 +128,21 @@ def load_examples(paths: list[str | Path], docs: set[str] | None = None) -> list
     return examples
 
 
+def gold_documents(examples: list[Example], texts: dict[str, str]) -> list[dict]:
+    """Gold as the spans JSONL that `python -m infer records` reads, one dict per document:
+    paragraph offsets become document offsets, so the rules run on gold exactly as on model output."""
+    docs: dict[str, dict] = {}
+    for ex in sorted(examples, key=lambda e: (e.doc, e.offset)):
+        text = texts.get(ex.doc)
+        if text is None or text[ex.offset : ex.offset + len(ex.text)] != ex.text:
+            raise DataError(f"{ex.source}: paragraph text is not at offset {ex.offset} of seed document {ex.doc!r}")
+        doc = docs.setdefault(ex.doc, {"id": ex.doc, "text": text, "entities": [], "relations": []})
+        doc["entities"] += [{"id": s.id, "start": ex.offset + s.start, "end": ex.offset + s.end, "label": s.label,
+                             "text": s.text} for s in ex.spans]
+        doc["relations"] += [{"from": r.source, "to": r.target, "type": r.type} for r in ex.relations]
+    return list(docs.values())
+
+
 CLUENER_CLASSES = ["address", "book", "company", "game", "government", "movie", "name", "organization",
                    "position", "scene"]
 

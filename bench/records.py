@@ -1,0 +1,131 @@
+"""`python -m bench.records`: how well the record rules read the seed METRIC spans.
+
+The gold spans and relations of the seed articles go through `python -m infer records` (the
+command itself, not a copy of its code); each metric record is compared field by field with the
+table written by hand in tests/data/seed_metrics.tsv. The figure that matters is value+unit (a
+wrong number in a record is the costly error); change, approx and indicator are reported beside
+it. Prints the accuracies and every mismatch, and writes them to bench/results/records.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from infer.__main__ import records_main
+from infer.io import write_json
+from train.data import DataError, gold_documents, load_examples
+from train.validate import seed_documents
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLE = ROOT / "tests" / "data" / "seed_metrics.tsv"
+FIELDS = ("value", "unit", "change", "approx", "indicator")
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One METRIC span of the gold and its record fields as a person reads them."""
+
+    doc: str
+    para: int
+    start: int  # offsets in the paragraph (the Label Studio task)
+    end: int
+    text: str
+    value: float | None
+    unit: str | None
+    change: str | None
+    approx: bool
+    indicator: str | None
+
+
+def read_table(path: Path = TABLE) -> list[Expected]:
+    """Rows of the hand table; `#` lines are comments, an empty cell is null, `\\n` a line break."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+    header = lines[0].split("\t")
+    rows = []
+    for line in lines[1:]:
+        cell = dict(zip(header, line.split("\t")))
+        rows.append(Expected(cell["doc"], int(cell["para"]), int(cell["start"]), int(cell["end"]),
+                             cell["text"].replace("\\n", "\n"), float(cell["value"]) if cell["value"] else None,
+                             cell["unit"] or None, cell["change"] or None, cell["approx"] == "true",
+                             cell["indicator"] or None))
+    return rows
+
+
+def gold_outputs(gold: Path, seeds: Path) -> tuple[list[dict], dict[tuple[str, int], int]]:
+    """Output lines of `python -m infer records` on the gold spans, and each paragraph's offset."""
+    examples = load_examples([gold])
+    with tempfile.TemporaryDirectory() as tmp:
+        spans, records = Path(tmp) / "gold_spans.jsonl", Path(tmp) / "records.jsonl"
+        spans.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
+                                 for d in gold_documents(examples, seed_documents(seeds))), encoding="utf-8")
+        if records_main(["--input", str(spans), "--output", str(records)]) != 0:
+            raise DataError(f"python -m infer records failed on the gold of {gold}")
+        outputs = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
+    return outputs, {(ex.doc, ex.para): ex.offset for ex in examples}
+
+
+def _same(field: str, want, got) -> bool:
+    if field == "value" and want is not None and got is not None:
+        return math.isclose(want, got, rel_tol=1e-9)
+    return want == got
+
+
+def compare(table: list[Expected], outputs: list[dict], offsets: dict[tuple[str, int], int]) -> dict:
+    """Accuracy of each field (and of value+unit together) over the table rows, with the mismatches."""
+    found = {}
+    for doc in outputs:
+        for record in doc["records"]["metrics"]:
+            [mention] = record["mentions"]
+            found[(doc["id"], mention["start"], mention["end"])] = record
+    correct = dict.fromkeys((*FIELDS, "value+unit"), 0)
+    mismatches = []
+    for row in table:
+        at = offsets[(row.doc, row.para)]
+        record = found.get((row.doc, at + row.start, at + row.end))
+        if record is None:
+            raise DataError(f"{row.doc} paragraph {row.para} [{row.start},{row.end}) {row.text!r}: no metric record")
+        wrong = [f for f in FIELDS if not _same(f, getattr(row, f), record[f])]
+        for f in FIELDS:
+            correct[f] += f not in wrong
+        correct["value+unit"] += "value" not in wrong and "unit" not in wrong
+        if wrong:
+            mismatches.append({"doc": row.doc, "para": row.para, "start": row.start, "text": row.text,
+                               **{f: {"want": getattr(row, f), "got": record[f]} for f in wrong}})
+    n = len(table)
+    return {"rows": n, "accuracy": {k: round(v / n, 4) for k, v in correct.items()},
+            "correct": correct, "mismatches": mismatches}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.records", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--gold", default=str(ROOT / "annotations" / "gold"), help="Label Studio JSON exports")
+    parser.add_argument("--seeds", default=str(ROOT / "annotations" / "seeds"), help="the seed articles (.txt)")
+    parser.add_argument("--table", default=str(TABLE), help="hand table of the METRIC spans (TSV)")
+    parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "records.json"), help="results JSON")
+    args = parser.parse_args(argv)
+    try:
+        table = read_table(Path(args.table))
+        outputs, offsets = gold_outputs(Path(args.gold), Path(args.seeds))
+        result = compare(table, outputs, offsets)
+    except (DataError, FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    write_json(args.output, result)
+    for m in result["mismatches"]:
+        print(f"{m['doc'][:3]} ¶{m['para']} {m['text']!r}: " + "; ".join(
+            f"{f} want {m[f]['want']!r} got {m[f]['got']!r}" for f in FIELDS if f in m))
+    n = result["rows"]
+    print(f"{n} seed METRIC spans: " + ", ".join(
+        f"{k} {result['accuracy'][k]:.3f} ({result['correct'][k]}/{n})" for k in ("value+unit", *FIELDS)))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
