@@ -57,7 +57,7 @@ def cmd_evaluate(args) -> int:
     from train.relations import format_relation_report, relation_report
 
     relations = relation_report(tagger, examples)
-    print(format_relation_report(relations))
+    print(format_relation_report(relations["tables"], relations["reachable_end_to_end"]))
     out = Path(args.output or Path(args.model) / "eval.json")
     write_json(out, {"model": str(args.model), "data": args.data, "docs": args.docs, "seqeval": table,
                      "relations": relations})
@@ -72,7 +72,7 @@ def cmd_relations(args) -> int:
     config = load_config(args.config)
     train, dev = split_examples(config)
     settings = train_relations(args.model, train, dev, config["training"]["seed"])
-    print(format_relation_report(settings["dev"]))
+    print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
     print(f"chosen: {settings['combination']} (dev micro-F1 with gold entities, then end to end); "
           f"saved to {Path(args.model) / 'relations'}")
     return 0
