@@ -10,6 +10,7 @@ from pathlib import Path
 from infer.inputs import InputError
 from infer.io import write_json
 from infer.predict import ModelError
+from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
 from train.data import DataError, load_examples
@@ -131,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, SchemaError, ModelError, InputError) as exc:
+    except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
