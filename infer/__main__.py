@@ -9,6 +9,7 @@ from pathlib import Path
 from infer.inputs import InputError, read_documents
 from infer.io import atomic_writer
 from infer.predict import ModelError
+from infer.relations import Mention, RelationExtractor, RelationModelError
 from infer.records import RecordError, document_output, read_span_documents, write_csvs
 
 PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line per document:
@@ -37,6 +38,7 @@ def predict_main(argv: list[str]) -> int:
 
     try:
         tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
+        extractor = RelationExtractor.load(tagger)
         docs = read_documents(args.input)
         n = 0
         with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
@@ -45,12 +47,20 @@ def predict_main(argv: list[str]) -> int:
                 if doc is not None:
                     chunk.append(doc)
                 if chunk and (doc is None or len(chunk) >= args.docs_per_chunk):
-                    for d, ents in zip(chunk, tagger.predict([d.text for d in chunk])):
-                        out.write(json.dumps(document_output(d.id, d.text, ents), ensure_ascii=False) + "\n")
+                    tagged = tagger.predict([d.text for d in chunk])
+                    mentions = [[Mention(f"e{i}", e.start, e.end, e.label) for i, e in enumerate(ents, 1)]
+                                for ents in tagged]
+                    found = extractor.documents([(d.text, ms) for d, ms in zip(chunk, mentions)])
+                    for d, ents, rels in zip(chunk, tagged, found):
+                        entities = [{"id": f"e{i}", "start": e.start, "end": e.end, "label": e.label, "score": e.score}
+                                    for i, e in enumerate(ents, 1)]
+                        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in rels]
+                        out.write(json.dumps(document_output(d.id, d.text, entities, relations),
+                                             ensure_ascii=False) + "\n")
                     n += len(chunk)
                     bar.update(len(chunk))
                     chunk = []
-    except (InputError, ModelError) as exc:
+    except (InputError, ModelError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {n} documents to {args.output}", file=sys.stderr)
@@ -69,7 +79,7 @@ def records_main(argv: list[str]) -> int:
     parser.add_argument("--csv", default=None, help="also write one UTF-8 (with BOM) CSV per record type here")
     args = parser.parse_args(argv)
     try:
-        outputs = [document_output(doc_id, text, ents, rels) for doc_id, text, ents, rels in
+        outputs = [document_output(doc_id, text, ents, rels or None) for doc_id, text, ents, rels in
                    read_span_documents(Path(args.input))]
     except (InputError, RecordError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -196,7 +196,8 @@ def build_records(doc_id: str, text: str, entities: list[dict], relations: list[
 
 
 def document_output(doc_id: str, text: str, entities, relations: list[dict] | None = None) -> dict:
-    """The output line of one document: entities with ids, relations (rules when none are given), records."""
+    """The output line of one document: entities with ids, relations (the rules' when `relations` is None;
+    an empty list means a relation model found none), records."""
     ents = []
     for i, e in enumerate(sorted(entities, key=lambda e: (_get(e, "start"), _get(e, "end"))), 1):
         row = {"id": _get(e, "id") or f"e{i}", "start": _get(e, "start"), "end": _get(e, "end"),
@@ -205,7 +206,7 @@ def document_output(doc_id: str, text: str, entities, relations: list[dict] | No
         if score is not None:
             row["score"] = score
         ents.append(row)
-    if not relations:
+    if relations is None:
         found: list[Relation] = rule_relations(text, [Mention(e["id"], e["start"], e["end"], e["label"]) for e in ents])
         relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in found]
     return {"id": doc_id, "entities": ents, "relations": relations,

@@ -10,6 +10,7 @@ from pathlib import Path
 from infer.inputs import InputError
 from infer.io import write_json
 from infer.predict import ModelError
+from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
 from train.data import DataError, load_examples
@@ -64,9 +65,27 @@ def cmd_evaluate(args) -> int:
         raise DataError("no annotated examples to evaluate (check --data and --docs)")
     table = evaluate_tagger(tagger, examples, tagger.schema.label_names)
     print(format_table(table))
+    from train.relations import format_relation_report, relation_report
+
+    relations = relation_report(tagger, examples)
+    print(format_relation_report(relations["tables"], relations["reachable_end_to_end"]))
     out = Path(args.output or Path(args.model) / "eval.json")
-    write_json(out, {"model": str(args.model), "data": args.data, "docs": args.docs, "seqeval": table})
+    write_json(out, {"model": str(args.model), "data": args.data, "docs": args.docs, "seqeval": table,
+                     "relations": relations})
     print(f"saved to {out}")
+    return 0
+
+
+def cmd_relations(args) -> int:
+    from train.fit import split_examples
+    from train.relations import format_relation_report, train_relations
+
+    config = load_config(args.config)
+    train, dev = split_examples(config)
+    settings = train_relations(args.model, train, dev, config["training"]["seed"])
+    print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
+    print(f"chosen: {settings['combination']} (dev micro-F1 with gold entities, then end to end); "
+          f"saved to {Path(args.model) / 'relations'}")
     return 0
 
 
@@ -116,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--output", default=None, help="JSON results (default: MODEL/eval.json)")
     p.set_defaults(func=cmd_evaluate)
 
+    p = sub.add_parser("relations", help="train the relation head on the train docs, choose rules/model/union/"
+                       "model+rule-features by dev relation F1, save it into MODEL/relations/")
+    p.add_argument("--model", default="models/default", help="tagger model folder whose encoder the head reads")
+    p.add_argument("--config", required=True, help="recipe giving the exports, the dev split and the seed")
+    p.set_defaults(func=cmd_relations)
+
     p = sub.add_parser("main", help="fit + evaluate on dev + tag the seed articles (the README's main job)")
     p.add_argument("--config", default="configs/default.yaml")
     p.set_defaults(func=cmd_main)
@@ -123,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, SchemaError, ModelError, InputError) as exc:
+    except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
