@@ -101,7 +101,7 @@ def split_examples(config: dict) -> tuple[list[Example], list[Example]]:
 def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
     out = []
     for ex in examples:
-        feats, lost = examplefeatures(ex, encoder, label2id, m["max_length"], m["stride"])
+        feats, lost = example_features(ex, encoder, label2id, m["max_length"], m["stride"])
         for message in lost:
             print(f"warning: {message}", file=sys.stderr)
         out += [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
