@@ -90,13 +90,19 @@ def cmd_relations(args) -> int:
 
 
 def cmd_main(args) -> int:
-    """The main job: fit on the exports, evaluate on the held-out documents, tag the seed articles."""
+    """The main job: fit the tagger, train and choose the relation extractor, evaluate on the
+    held-out documents, tag the seed articles."""
     from infer.__main__ import predict_main
-    from train.fit import fit
+    from train.fit import fit, split_examples
+    from train.relations import format_relation_report, train_relations
 
     started = time.time()
     config = load_config(args.config)
     output = fit(config)
+    train, dev = split_examples(config)
+    settings = train_relations(output, train, dev, config["training"]["seed"])
+    print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
+    print(f"relations: {settings['combination']} chosen on dev")
     records = output / "seed_records.jsonl"
     code = predict_main(["--model", str(output), "--input", config["data"]["seeds"], "--output", str(records)])
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))

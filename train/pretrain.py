@@ -144,6 +144,7 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     if resume:
         print(f"supervised: resuming from {checkpoints}", file=sys.stderr)
     trainer.train(resume_from_checkpoint=resume or None)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # the best weights are loaded; the stage is done
     tagger = Tagger.from_model(trainer.model.float().eval(), tokenizer, m["max_length"], m["stride"])
     table = evaluate_tagger(tagger, dev_ex, CLUENER_CLASSES)
     print("CLUENER dev (seqeval strict):\n" + format_table(table), file=sys.stderr)
@@ -184,7 +185,6 @@ def pretrain(config: dict) -> Path:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    shutil.rmtree(work / "checkpoints", ignore_errors=True)
     size = sum(f.stat().st_size for f in output.iterdir()) / 2**20
     print(f"encoder written to {output} ({size:.1f} MB) in {(time.time() - started) / 60:.1f} min", file=sys.stderr)
     return output
