@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
 
-from infer.inputs import InputError, read_documents
+from infer.inputs import InputError
 from infer.io import atomic_writer
 from infer.predict import ModelError
 from infer.records import RecordError, document_output, read_span_documents, write_csvs
@@ -14,7 +15,11 @@ from infer.records import RecordError, document_output, read_span_documents, wri
 PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line per document:
 {"id", "entities": [{"id","start","end","label","text","score"}], "relations": [{"from","to","type","score"}],
  "records": {...}}. Offsets are Python character offsets into the original text.
-Run `python -m infer records --help` to build records from spans without a model."""
+Run `python -m infer records --help` to build records from spans without a model.
+
+--engine ray runs the same tagging on a Ray cluster (local by default) and writes OUTPUT as a folder
+of JSONL shards plus manifest.json; re-running skips the shards already written. Needs the extra:
+pip install -e ".[ray]"."""
 
 
 def predict_main(argv: list[str]) -> int:
@@ -22,38 +27,77 @@ def predict_main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
     parser.add_argument("--input", required=True,
-                        help='a .txt file, a folder of .txt files, or JSONL with {"id", "text"} per line')
-    parser.add_argument("--output", required=True, help="output JSONL (written atomically)")
+                        help='a .txt file, a folder of .txt files, JSONL with {"id", "text"} per line, '
+                        "or a quoted glob of those ('archive/*.jsonl')")
+    parser.add_argument("--output", required=True,
+                        help="output JSONL, written atomically (with --engine ray: a folder of shards + manifest.json)")
     parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
     parser.add_argument("--docs-per-chunk", type=int, default=256,
                         help="documents read and tagged together; bounds memory on large inputs (default 256)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
     parser.add_argument("--quantize", choices=["int8"], default=None, help="dynamic int8 quantization (CPU)")
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="local: this process (default); ray: Ray Data workers, one shard per chunk")
+    ray_opts = parser.add_argument_group("--engine ray")
+    ray_opts.add_argument("--num-workers", type=int, default=None, help="workers, each loads the model once (default 1)")
+    ray_opts.add_argument("--cpus-per-worker", type=int, default=1, help="CPU threads per worker (default 1)")
+    ray_opts.add_argument("--gpus-per-worker", type=float, default=0,
+                          help="GPUs per worker; > 0 runs the workers on CUDA (0.5: two workers share a GPU)")
+    ray_opts.add_argument("--ray-address", default=None,
+                          help="an existing Ray cluster (e.g. auto); default: a private one on 127.0.0.1")
     args = parser.parse_args(argv)
+    if args.docs_per_chunk < 1 or args.batch_size < 1:
+        parser.error("--docs-per-chunk and --batch-size must be at least 1")
+    if args.engine == "ray":
+        return _ray_main(parser, args)
+    ray_only = [flag for flag, value, default in [("--num-workers", args.num_workers, None),
+                ("--cpus-per-worker", args.cpus_per_worker, 1), ("--gpus-per-worker", args.gpus_per_worker, 0),
+                ("--ray-address", args.ray_address, None)] if value != default]
+    if ray_only:
+        parser.error(f"{', '.join(ray_only)} only apply with --engine ray")
 
     from tqdm import tqdm
 
     from infer.predict import Tagger
+    from infer.tagging import chunked, read_inputs, tag_chunk
 
     try:
         tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
-        docs = read_documents(args.input)
         n = 0
         with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
-            chunk = []
-            for doc in [*docs, None]:
-                if doc is not None:
-                    chunk.append(doc)
-                if chunk and (doc is None or len(chunk) >= args.docs_per_chunk):
-                    for d, ents in zip(chunk, tagger.predict([d.text for d in chunk])):
-                        out.write(json.dumps(document_output(d.id, d.text, ents), ensure_ascii=False) + "\n")
-                    n += len(chunk)
-                    bar.update(len(chunk))
-                    chunk = []
+            for chunk in chunked(read_inputs(args.input), args.docs_per_chunk):
+                for row in tag_chunk(tagger, chunk):
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += len(chunk)
+                bar.update(len(chunk))
     except (InputError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {n} documents to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`--engine ray`: the same chunks and `tag_chunk`, run by Ray Data workers (infer/ray_engine.py)."""
+    if args.device:
+        parser.error("--device does not apply with --engine ray; use --gpus-per-worker")
+    num_workers = 1 if args.num_workers is None else args.num_workers
+    if num_workers < 1 or args.cpus_per_worker < 1 or args.gpus_per_worker < 0:
+        parser.error("--num-workers and --cpus-per-worker must be at least 1, --gpus-per-worker at least 0")
+    if importlib.util.find_spec("ray") is None:
+        parser.error('--engine ray needs Ray Data, which is not installed; install the extra: pip install -e ".[ray]"')
+    from infer import ray_engine
+
+    try:
+        summary = ray_engine.run(ray_engine.RayJob(
+            model=args.model, input=args.input, output=args.output, docs_per_chunk=args.docs_per_chunk,
+            batch_size=args.batch_size, quantize=args.quantize, num_workers=num_workers,
+            cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker), address=args.ray_address)
+    except (InputError, ModelError, ray_engine.OutputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {summary.documents} documents in {summary.shards} shards to {args.output} "
+          f"({summary.skipped} shards already done, skipped)", file=sys.stderr)
     return 0
 
 
