@@ -20,6 +20,7 @@ Run `python -m infer records --help` to build records from spans without a model
 --engine ray runs the same tagging on a Ray cluster (local by default) and writes OUTPUT as a folder
 of JSONL shards plus manifest.json; re-running skips the shards already written. Needs the extra:
 pip install -e ".[ray]"."""
+RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 
 
 def predict_main(argv: list[str]) -> int:
@@ -40,9 +41,9 @@ def predict_main(argv: list[str]) -> int:
                         help="local: this process (default); ray: Ray Data workers, one shard per chunk")
     ray_opts = parser.add_argument_group("--engine ray")
     ray_opts.add_argument("--num-workers", type=int, default=None, help="workers, each loads the model once (default 1)")
-    ray_opts.add_argument("--cpus-per-worker", type=int, default=1, help="CPU threads per worker (default 1)")
-    ray_opts.add_argument("--gpus-per-worker", type=float, default=0,
-                          help="GPUs per worker; > 0 runs the workers on CUDA (0.5: two workers share a GPU)")
+    ray_opts.add_argument("--cpus-per-worker", type=int, default=None, help="CPU threads per worker (default 1)")
+    ray_opts.add_argument("--gpus-per-worker", type=float, default=None,
+                          help="GPUs per worker (default 0); > 0 runs the workers on CUDA (0.5: two share a GPU)")
     ray_opts.add_argument("--ray-address", default=None,
                           help="an existing Ray cluster (e.g. auto); default: a private one on 127.0.0.1")
     args = parser.parse_args(argv)
@@ -50,11 +51,9 @@ def predict_main(argv: list[str]) -> int:
         parser.error("--docs-per-chunk and --batch-size must be at least 1")
     if args.engine == "ray":
         return _ray_main(parser, args)
-    ray_only = [flag for flag, value, default in [("--num-workers", args.num_workers, None),
-                ("--cpus-per-worker", args.cpus_per_worker, 1), ("--gpus-per-worker", args.gpus_per_worker, 0),
-                ("--ray-address", args.ray_address, None)] if value != default]
+    ray_only = [f"--{name.replace('_', '-')}" for name in RAY_ONLY if getattr(args, name) is not None]
     if ray_only:
-        parser.error(f"{', '.join(ray_only)} only apply with --engine ray")
+        parser.error(f"{', '.join(ray_only)}: need --engine ray")
 
     from tqdm import tqdm
 
@@ -82,7 +81,9 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.device:
         parser.error("--device does not apply with --engine ray; use --gpus-per-worker")
     num_workers = 1 if args.num_workers is None else args.num_workers
-    if num_workers < 1 or args.cpus_per_worker < 1 or args.gpus_per_worker < 0:
+    cpus = 1 if args.cpus_per_worker is None else args.cpus_per_worker
+    gpus = 0.0 if args.gpus_per_worker is None else args.gpus_per_worker
+    if num_workers < 1 or cpus < 1 or gpus < 0:
         parser.error("--num-workers and --cpus-per-worker must be at least 1, --gpus-per-worker at least 0")
     if importlib.util.find_spec("ray") is None:
         parser.error('--engine ray needs Ray Data, which is not installed; install the extra: pip install -e ".[ray]"')
@@ -92,7 +93,7 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         summary = ray_engine.run(ray_engine.RayJob(
             model=args.model, input=args.input, output=args.output, docs_per_chunk=args.docs_per_chunk,
             batch_size=args.batch_size, quantize=args.quantize, num_workers=num_workers,
-            cpus_per_worker=args.cpus_per_worker, gpus_per_worker=args.gpus_per_worker), address=args.ray_address)
+            cpus_per_worker=cpus, gpus_per_worker=gpus), address=args.ray_address)
     except (InputError, ModelError, ray_engine.OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
