@@ -127,7 +127,7 @@ def test_ray_rerun_skips_finished_shards_and_redoes_missing_or_changed_ones(mode
 
     source, docs = archive
     out = tmp_path / "ray"
-    job = RayJob(model=str(model), input=str(source), output=str(out), docs_per_chunk=64, num_workers=2)
+    job = RayJob(model=str(model), input=str(source), output=str(out), docs_per_chunk=64, num_workers=1)
     first = run(job)
     assert (first.shards, first.skipped, first.documents) == (5, 0, 302)
     stamp = {p.name: p.stat().st_mtime_ns for p in out.glob("shard-*.jsonl")}
