@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 from pathlib import Path
 
-from infer.inputs import InputError, read_documents
+from infer.inputs import InputError
 from infer.io import atomic_writer
 from infer.predict import ModelError
-from infer.relations import Mention, RelationExtractor, RelationModelError
+from infer.relations import RelationExtractor, RelationModelError
 from infer.records import RecordError, document_output, read_span_documents, write_csvs
 
 PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line per document:
 {"id", "entities": [{"id","start","end","label","text","score"}], "relations": [{"from","to","type","score"}],
  "records": {...}}. Offsets are Python character offsets into the original text.
-Run `python -m infer records --help` to build records from spans without a model."""
+Run `python -m infer records --help` to build records from spans without a model.
+
+--engine ray runs the same tagging on a Ray cluster (local by default) and writes OUTPUT as a folder
+of JSONL shards plus manifest.json; re-running skips the shards already written. Needs the extra:
+pip install -e ".[ray]"."""
+RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 
 
 def predict_main(argv: list[str]) -> int:
@@ -23,47 +29,78 @@ def predict_main(argv: list[str]) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
     parser.add_argument("--input", required=True,
-                        help='a .txt file, a folder of .txt files, or JSONL with {"id", "text"} per line')
-    parser.add_argument("--output", required=True, help="output JSONL (written atomically)")
+                        help='a .txt file, a folder of .txt files, JSONL with {"id", "text"} per line, '
+                        "or a quoted glob of those ('archive/*.jsonl')")
+    parser.add_argument("--output", required=True,
+                        help="output JSONL, written atomically (with --engine ray: a folder of shards + manifest.json)")
     parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
     parser.add_argument("--docs-per-chunk", type=int, default=256,
                         help="documents read and tagged together; bounds memory on large inputs (default 256)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
     parser.add_argument("--quantize", choices=["int8"], default=None, help="dynamic int8 quantization (CPU)")
+    parser.add_argument("--engine", choices=["local", "ray"], default="local",
+                        help="local: this process (default); ray: Ray Data workers, one shard per chunk")
+    ray_opts = parser.add_argument_group("--engine ray")
+    ray_opts.add_argument("--num-workers", type=int, default=None, help="workers, each loads the model once (default 1)")
+    ray_opts.add_argument("--cpus-per-worker", type=int, default=None, help="CPU threads per worker (default 1)")
+    ray_opts.add_argument("--gpus-per-worker", type=float, default=None,
+                          help="GPUs per worker (default 0); > 0 runs the workers on CUDA (0.5: two share a GPU)")
+    ray_opts.add_argument("--ray-address", default=None,
+                          help="an existing Ray cluster (e.g. auto); default: a private one on 127.0.0.1")
     args = parser.parse_args(argv)
+    if args.docs_per_chunk < 1 or args.batch_size < 1:
+        parser.error("--docs-per-chunk and --batch-size must be at least 1")
+    if args.engine == "ray":
+        return _ray_main(parser, args)
+    ray_only = [f"--{name.replace('_', '-')}" for name in RAY_ONLY if getattr(args, name) is not None]
+    if ray_only:
+        parser.error(f"{', '.join(ray_only)}: need --engine ray")
 
     from tqdm import tqdm
 
     from infer.predict import Tagger
+    from infer.tagging import chunked, read_inputs, tag_chunk
 
     try:
         tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
         extractor = RelationExtractor.load(tagger)
-        docs = read_documents(args.input)
         n = 0
         with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
-            chunk = []
-            for doc in [*docs, None]:
-                if doc is not None:
-                    chunk.append(doc)
-                if chunk and (doc is None or len(chunk) >= args.docs_per_chunk):
-                    tagged = tagger.predict([d.text for d in chunk])
-                    mentions = [[Mention(f"e{i}", e.start, e.end, e.label) for i, e in enumerate(ents, 1)]
-                                for ents in tagged]
-                    found = extractor.documents([(d.text, ms) for d, ms in zip(chunk, mentions)])
-                    for d, ents, rels in zip(chunk, tagged, found):
-                        entities = [{"id": f"e{i}", "start": e.start, "end": e.end, "label": e.label, "score": e.score}
-                                    for i, e in enumerate(ents, 1)]
-                        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in rels]
-                        out.write(json.dumps(document_output(d.id, d.text, entities, relations),
-                                             ensure_ascii=False) + "\n")
-                    n += len(chunk)
-                    bar.update(len(chunk))
-                    chunk = []
+            for chunk in chunked(read_inputs(args.input), args.docs_per_chunk):
+                for row in tag_chunk(tagger, extractor, chunk):
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += len(chunk)
+                bar.update(len(chunk))
     except (InputError, ModelError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {n} documents to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`--engine ray`: the same chunks and `tag_chunk`, run by Ray Data workers (infer/ray_engine.py)."""
+    if args.device:
+        parser.error("--device does not apply with --engine ray; use --gpus-per-worker")
+    num_workers = 1 if args.num_workers is None else args.num_workers
+    cpus = 1 if args.cpus_per_worker is None else args.cpus_per_worker
+    gpus = 0.0 if args.gpus_per_worker is None else args.gpus_per_worker
+    if num_workers < 1 or cpus < 1 or gpus < 0:
+        parser.error("--num-workers and --cpus-per-worker must be at least 1, --gpus-per-worker at least 0")
+    if importlib.util.find_spec("ray") is None:
+        parser.error('--engine ray needs Ray Data, which is not installed; install the extra: pip install -e ".[ray]"')
+    from infer import ray_engine
+
+    try:
+        summary = ray_engine.run(ray_engine.RayJob(
+            model=args.model, input=args.input, output=args.output, docs_per_chunk=args.docs_per_chunk,
+            batch_size=args.batch_size, quantize=args.quantize, num_workers=num_workers,
+            cpus_per_worker=cpus, gpus_per_worker=gpus), address=args.ray_address)
+    except (InputError, ModelError, ray_engine.OutputError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {summary.documents} documents in {summary.shards} shards to {args.output} "
+          f"({summary.skipped} shards already done, skipped)", file=sys.stderr)
     return 0
 
 

@@ -149,6 +149,19 @@ def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id
     return len(examples)
 
 
+def _staging_dir(output: Path) -> Path:
+    """A new temporary sibling of `output`. Under torchrun/accelerate rank 0 makes it and every
+    process gets its name: the Trainer's checkpoints and its best-model reload need one folder."""
+    from accelerate import PartialState
+    from accelerate.utils import broadcast_object_list
+
+    state = PartialState(cpu=not torch.cuda.is_available())
+    name = [tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent) if state.is_main_process else None]
+    if state.num_processes > 1:
+        broadcast_object_list(name)
+    return Path(name[0])
+
+
 def fit(config: dict) -> Path:
     """Train by the recipe, write the model folder, return its path."""
     from transformers import (DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer,
@@ -173,7 +186,7 @@ def fit(config: dict) -> Path:
 
     output = Path(config["output"])
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    staging = _staging_dir(output)
     try:
         cuda = torch.cuda.is_available()
         bf16 = cuda and torch.cuda.is_bf16_supported()
@@ -200,6 +213,7 @@ def fit(config: dict) -> Path:
             data_seed=t["seed"],
             bf16=bf16,
             fp16=cuda and not bf16,
+            use_cpu=not cuda,  # under torchrun without CUDA: gloo DDP (accelerate's MULTI_CPU), not N lone runs
             dataloader_num_workers=0,
             dataloader_pin_memory=cuda,
             disable_tqdm=False,
@@ -215,6 +229,9 @@ def fit(config: dict) -> Path:
         )
         intermediate_rows = _intermediate(config, model, tokenizer, encoder, label2id, staging, args)
         result = trainer.train()
+        if not trainer.is_world_process_zero():  # torchrun/accelerate: rank 0 alone writes the folder
+            trainer.accelerator.wait_for_everyone()
+            return output
         trainer.model.save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)
@@ -235,6 +252,7 @@ def fit(config: dict) -> Path:
             "best_dev_window_f1": trainer.state.best_metric,
             "train_seconds": round(time.time() - started, 1),
             "device": "cuda" if cuda else "cpu",
+            "processes": trainer.args.world_size,
             "log_history": trainer.state.log_history,
         }
         if dev_ex:
@@ -245,6 +263,7 @@ def fit(config: dict) -> Path:
         if output.exists():
             shutil.rmtree(output)
         os.replace(staging, output)
+        trainer.accelerator.wait_for_everyone()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

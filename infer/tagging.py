@@ -1,0 +1,64 @@
+"""Documents -> output rows, one chunk at a time: the step every engine runs.
+
+`python -m infer` (one process) and `python -m infer --engine ray` (one chunk per Ray Data row,
+written as one shard) both cut the documents into the same chunks and call `tag_chunk` on each.
+Cutting at the same places matters: the tagger batches the windows of a chunk together, and the
+padding of a batch is the only thing that could change a score in its last digit, so equal chunks
+make the two engines' outputs identical document by document.
+"""
+from __future__ import annotations
+
+import glob
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from infer.inputs import Document, InputError, read_documents
+from infer.predict import Tagger
+from infer.records import document_output
+from infer.relations import Mention, RelationExtractor
+
+
+def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
+    """Consecutive chunks of `size` documents (the last may be shorter), in input order."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {size}")
+    chunk: list[Document] = []
+    for doc in docs:
+        chunk.append(doc)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def tag_chunk(tagger: Tagger, extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
+    """The output row of each document (entities, relations with scores, records), in order."""
+    tagged = tagger.predict([d.text for d in docs])
+    mentions = [[Mention(f"e{i}", e.start, e.end, e.label) for i, e in enumerate(ents, 1)] for ents in tagged]
+    found = extractor.documents([(d.text, ms) for d, ms in zip(docs, mentions)])
+    rows = []
+    for d, ents, rels in zip(docs, tagged, found):
+        entities = [{"id": f"e{i}", "start": e.start, "end": e.end, "label": e.label, "score": e.score}
+                    for i, e in enumerate(ents, 1)]
+        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in rels]
+        rows.append(document_output(d.id, d.text, entities, relations))
+    return rows
+
+
+def read_inputs(spec: str | Path) -> Iterator[Document]:
+    """Documents of `spec`: whatever infer.inputs.read_documents reads (a .txt, a folder of .txt,
+    a JSONL file), or a glob of such files (`archive/*.jsonl`) read in sorted order. Ids must be
+    unique across the files too, because outputs are joined back to inputs by id."""
+    path = Path(spec)
+    files = [path] if path.exists() or not glob.has_magic(str(spec)) else sorted(Path(p) for p in glob.glob(str(spec)))
+    if not files:
+        raise InputError(f"{spec}: the pattern matches no file or folder")
+    seen: set[str] = set()
+    for file in files:
+        for doc in read_documents(file):
+            if len(files) > 1:
+                if doc.id in seen:
+                    raise InputError(f"{file}: document id {doc.id!r} also occurs in an earlier file; ids must be unique")
+                seen.add(doc.id)
+            yield doc
