@@ -66,22 +66,28 @@ class CRF(nn.Module):
         log_z = torch.logsumexp(alpha + self.end, dim=1)
         return (log_z - score).mean()
 
-    def viterbi(self, emissions: torch.Tensor, length: int) -> list[int]:
-        """Best tag path of one sequence's first `length` emissions [time, tags]."""
-        emissions = emissions[:length].float()
-        best = self.start + emissions[0]
+    def viterbi(self, emissions: torch.Tensor, lengths: list[int]) -> list[list[int]]:
+        """Best tag path of each sequence's first `lengths[i]` emissions [batch, time, tags], batched."""
+        emissions = emissions.float()
+        steps = max(lengths)
+        live = torch.arange(steps).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # [batch, time]
+        best = self.start + emissions[:, 0]
         back = []
-        for t in range(1, length):
-            cand = best.unsqueeze(1) + self.transitions
-            best, idx = cand.max(0)
-            best = best + emissions[t]
+        for t in range(1, steps):
+            cand, idx = (best.unsqueeze(2) + self.transitions).max(1)
+            best = torch.where(live[:, t : t + 1], cand + emissions[:, t], best)
             back.append(idx)
-        tag = int((best + self.end).argmax())
-        path = [tag]
-        for idx in reversed(back):
-            tag = int(idx[tag])
-            path.append(tag)
-        return path[::-1]
+        last = (best + self.end).argmax(-1).tolist()
+        back_rows = torch.stack(back, 1).tolist() if back else [[] for _ in lengths]
+        paths = []
+        for row, n in enumerate(lengths):
+            tag = last[row]
+            path = [tag]
+            for t in range(n - 2, -1, -1):
+                tag = back_rows[row][t][tag]
+                path.append(tag)
+            paths.append(path[::-1])
+        return paths
 
 
 class CharNetForTokenClassification(PreTrainedModel):
@@ -157,7 +163,7 @@ class CharNetForTokenClassification(PreTrainedModel):
         if self.crf is None:
             best = logits.argmax(-1).tolist()
             return [row[:n] for row, n in zip(best, lengths)]
-        return [self.crf.viterbi(logits[i], n) for i, n in enumerate(lengths)]
+        return self.crf.viterbi(logits, lengths)
 
 
 AutoConfig.register(MODEL_TYPE, CharNetConfig)

@@ -41,15 +41,16 @@ def test_viterbi_finds_the_best_path_by_brute_force():
     with torch.no_grad():
         for p in crf.parameters():
             p.normal_()
-    emissions = torch.randn(4, 3)
+    emissions = torch.randn(2, 4, 3)
 
     def path_score(path):
-        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[t, tag] for t, tag in enumerate(path))
+        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[0, t, tag] for t, tag in enumerate(path))
         return float(s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:])))
 
     with torch.no_grad():
-        best = max(itertools.product(range(3), repeat=4), key=path_score)
-        assert crf.viterbi(emissions, 4) == list(best)
+        for n in (4, 3, 1):  # shorter rows in the same batch ignore the emissions past their end
+            best = max(itertools.product(range(3), repeat=n), key=path_score)
+            assert crf.viterbi(emissions, [n, 4])[0] == list(best)
 
 
 def test_crf_loss_is_the_negative_log_probability_of_the_gold_path():

@@ -14,6 +14,9 @@ DEFAULTS: dict = {
         "dev_docs": [],  # document-level split: these documents are held out for dev
         # intermediate supervised NER before the seed gold (skipped with a note when absent)
         "intermediate": {"cluener": None, "epochs": 0},
+        # entity-substitution copies of the training paragraphs (train/augment.py); names drawn from
+        # the training gold and, when given, CLUENER train
+        "augment": {"copies": 0, "cluener": None},
     },
     "model": {
         "base": None,  # hub id or local folder, loaded with from_pretrained

@@ -24,6 +24,7 @@ from infer.io import write_json
 from infer.predict import SETTINGS_FILE, Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE, example_features
+from train.augment import augment
 from train.config import ConfigError
 from train.data import Example, export_files, file_sha256, load_cluener, load_examples
 from train.evaluate import evaluate_tagger, format_table, score
@@ -162,6 +163,18 @@ def _staging_dir(output: Path) -> Path:
     return Path(name[0])
 
 
+def _augmented(config: dict, train_ex: list[Example]) -> list[Example]:
+    a = config["data"]["augment"]
+    extra: list[Example] = []
+    if a["copies"] > 0 and a["cluener"]:
+        path = Path(a["cluener"])
+        if path.is_file():
+            extra = load_cluener(path)
+        else:
+            print(f"note: {path} not found, augmenting with the gold's own names only", file=sys.stderr)
+    return augment(train_ex, a["copies"], config["training"]["seed"], extra)
+
+
 def fit(config: dict) -> Path:
     """Train by the recipe, write the model folder, return its path."""
     from transformers import (DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer,
@@ -179,7 +192,8 @@ def fit(config: dict) -> Path:
     model, tokenizer = build_model(config, schema)
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
-    train_ds = features(train_ex, encoder, label2id, config["model"])
+    augmented = _augmented(config, train_ex)
+    train_ds = features(train_ex + augmented, encoder, label2id, config["model"])
     dev_ds = features(dev_ex, encoder, label2id, config["model"])
     print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
           f"{len(dev_ds)} windows; device: {'cuda' if torch.cuda.is_available() else 'cpu'}", file=sys.stderr)
@@ -244,9 +258,15 @@ def fit(config: dict) -> Path:
         if intermediate_rows:
             cluener = Path(config["data"]["intermediate"]["cluener"])
             hashes[str(cluener)] = file_sha256(cluener)
+        augment_source = config["data"]["augment"]["cluener"]
+        if augmented and augment_source and Path(augment_source).is_file():
+            hashes[str(augment_source)] = file_sha256(Path(augment_source))
+        base = config["model"]["base"]
+        if config["model"]["init"] == "pretrained" and base and (Path(base) / "model.safetensors").is_file():
+            hashes[str(Path(base) / "model.safetensors")] = file_sha256(Path(base) / "model.safetensors")
         write_json(staging / "data_hashes.json", hashes)
         metrics = {
-            "train_paragraphs": len(train_ex), "dev_paragraphs": len(dev_ex),
+            "train_paragraphs": len(train_ex), "augmented_paragraphs": len(augmented), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
             "train_loss": round(float(result.training_loss), 4),
             "best_dev_window_f1": trainer.state.best_metric,
