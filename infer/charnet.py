@@ -20,6 +20,8 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from transformers import AutoConfig, AutoModelForTokenClassification, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import TokenClassifierOutput
 
+from infer.decode import viterbi
+
 MODEL_TYPE = "chain-ie-charnet"
 
 
@@ -67,27 +69,8 @@ class CRF(nn.Module):
         return (log_z - score).mean()
 
     def viterbi(self, emissions: torch.Tensor, lengths: list[int]) -> list[list[int]]:
-        """Best tag path of each sequence's first `lengths[i]` emissions [batch, time, tags], batched."""
-        emissions = emissions.float()
-        steps = max(lengths)
-        live = torch.arange(steps).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # [batch, time]
-        best = self.start + emissions[:, 0]
-        back = []
-        for t in range(1, steps):
-            cand, idx = (best.unsqueeze(2) + self.transitions).max(1)
-            best = torch.where(live[:, t : t + 1], cand + emissions[:, t], best)
-            back.append(idx)
-        last = (best + self.end).argmax(-1).tolist()
-        back_rows = torch.stack(back, 1).tolist() if back else [[] for _ in lengths]
-        paths = []
-        for row, n in enumerate(lengths):
-            tag = last[row]
-            path = [tag]
-            for t in range(n - 2, -1, -1):
-                tag = back_rows[row][t][tag]
-                path.append(tag)
-            paths.append(path[::-1])
-        return paths
+        """Best tag path of each sequence's first `lengths[i]` emissions [batch, time, tags]."""
+        return viterbi(emissions, lengths, self.transitions, self.start, self.end)
 
 
 class CharNetForTokenClassification(PreTrainedModel):
@@ -157,13 +140,6 @@ class CharNetForTokenClassification(PreTrainedModel):
                                                    ignore_index=-100)
         return TokenClassifierOutput(loss=loss, logits=logits,
                                      hidden_states=(hidden,) if output_hidden_states else None)
-
-    def best_paths(self, logits: torch.Tensor, lengths: list[int]) -> list[list[int]]:
-        """Tag ids per sequence: Viterbi with the CRF, else the per-token argmax."""
-        if self.crf is None:
-            best = logits.argmax(-1).tolist()
-            return [row[:n] for row, n in zip(best, lengths)]
-        return self.crf.viterbi(logits, lengths)
 
 
 AutoConfig.register(MODEL_TYPE, CharNetConfig)

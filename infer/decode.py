@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import torch
+
 
 @dataclass(frozen=True)
 class TokenSpan:
@@ -53,3 +55,55 @@ def encode_bio(length: int, spans: Sequence[tuple[int, int, str]]) -> list[str]:
         for i in range(start + 1, end):
             tags[i] = f"I-{label}"
     return tags
+
+
+def viterbi(emissions: torch.Tensor, lengths: list[int], transitions: torch.Tensor, start: torch.Tensor,
+            end: torch.Tensor) -> list[list[int]]:
+    """Best tag path of each row's first `lengths[i]` emissions [batch, time, tags], batched over rows."""
+    emissions = emissions.float()
+    steps = max(lengths)
+    if steps == 0:
+        return [[] for _ in lengths]
+    live = torch.arange(steps).unsqueeze(0) < torch.tensor(lengths).unsqueeze(1)  # [batch, time]
+    best = start + emissions[:, 0]
+    back = []
+    for t in range(1, steps):
+        cand, idx = (best.unsqueeze(2) + transitions).max(1)
+        best = torch.where(live[:, t : t + 1], cand + emissions[:, t], best)
+        back.append(idx)
+    last = (best + end).argmax(-1).tolist()
+    back_rows = torch.stack(back, 1).tolist() if back else [[] for _ in lengths]
+    paths = []
+    for row, n in enumerate(lengths):
+        if n == 0:
+            paths.append([])
+            continue
+        tag = last[row]
+        path = [tag]
+        for t in range(n - 2, -1, -1):
+            tag = back_rows[row][t][tag]
+            path.append(tag)
+        paths.append(path[::-1])
+    return paths
+
+
+def bio_constraints(id2label: dict[int, str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(transitions, start) scores that forbid invalid IOB2: I-X only after B-X or I-X, never first.
+
+    A per-token softmax tagger trained on little data is unsure where a span begins: it often
+    gives the first character O and the next ones I-X, which the repair rule turns into a span
+    one character short. Decoding its log-probabilities under these constraints picks the best
+    valid sequence instead, so that first character becomes B-X when that is the likelier reading.
+    """
+    n = len(id2label)
+    forbid = float("-inf")
+    transitions = torch.zeros(n, n)
+    start = torch.zeros(n)
+    for j in range(n):
+        tag = id2label[j]
+        if tag.startswith("I-"):
+            start[j] = forbid
+            for i in range(n):
+                if id2label[i] not in (f"B-{tag[2:]}", tag):
+                    transitions[i, j] = forbid
+    return transitions, start

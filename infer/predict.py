@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 import infer.charnet  # noqa: F401  (registers the project's encoder with the transformers Auto classes)
-from infer.decode import decode
+from infer.decode import bio_constraints, decode, viterbi
 from infer.encoding import CharEncoder, owner_windows, windows
 from infer.normalize import normalize
 from infer.schema import Schema, load_schema
@@ -71,6 +71,7 @@ class Tagger:
         self.model = model.to(self.device).eval()
         self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
         self.batch_size = batch_size
+        self.constrained = True
 
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int, stride: int, batch_size: int = 64) -> "Tagger":
@@ -83,11 +84,26 @@ class Tagger:
         tagger.model = model.eval()
         tagger.id2label = {int(k): v for k, v in model.config.id2label.items()}
         tagger.batch_size = batch_size
+        tagger.constrained = True
         return tagger
 
     @property
     def window_chars(self) -> int:
         return self.max_length - 2  # [CLS] and [SEP]
+
+    def _paths(self, logits: torch.Tensor, probs: torch.Tensor, sizes: list[int]) -> list[list[int]]:
+        """Tag ids of each window's characters ([CLS]/[SEP] excluded): the model's CRF when it has
+        one (trained with [CLS]/[SEP] as O, so they stay in), else the best valid IOB2 sequence under
+        the softmax probabilities (`constrained`), or the plain per-token argmax."""
+        crf = getattr(self.model, "crf", None)
+        if crf is not None:
+            return [path[1 : n + 1] for path, n in zip(crf.viterbi(logits, [n + 2 for n in sizes]), sizes)]
+        if self.constrained:
+            transitions, start = bio_constraints(self.id2label)
+            log_p = probs[:, 1:].clamp_min(1e-12).log()
+            return viterbi(log_p, sizes, transitions, start, torch.zeros_like(start))
+        best = probs.argmax(-1).tolist()
+        return [row[1 : n + 1] for row, n in zip(best, sizes)]
 
     def _tag_windows(self, chunks: list[list[int]]) -> list[tuple[list[int], list[float]]]:
         """Best tag id and its probability for every token of every chunk, batched by length."""
@@ -105,17 +121,14 @@ class Tagger:
                     ids[row, : len(seq)] = torch.tensor(seq)
                     mask[row, : len(seq)] = 1
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
-                probs = logits.softmax(-1)
-                lengths = [len(chunks[i]) + 2 for i in batch]
-                if hasattr(self.model, "best_paths"):  # the project's encoder (Viterbi when it has a CRF)
-                    paths = self.model.best_paths(logits.cpu(), lengths)
-                else:
-                    paths = [row[:n] for row, n in zip(logits.argmax(-1).cpu().tolist(), lengths)]
+                probs = logits.softmax(-1).cpu()
+                sizes = [len(chunks[i]) for i in batch]
+                paths = self._paths(logits.cpu(), probs, sizes)
                 for row, i in enumerate(batch):
-                    n = len(chunks[i])
-                    path = torch.tensor(paths[row][1 : n + 1])
-                    p = probs[row, 1 : n + 1].cpu().gather(1, path.unsqueeze(1)).squeeze(1)
-                    out[i] = (path.tolist(), p.tolist())
+                    n = sizes[row]
+                    path = torch.tensor(paths[row])
+                    p = probs[row, 1 : n + 1].gather(1, path.unsqueeze(1)).squeeze(1)
+                    out[i] = (paths[row], p.tolist())
         return out
 
     def predict(self, texts: list[str]) -> list[list[Entity]]:

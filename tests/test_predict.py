@@ -34,6 +34,7 @@ def stand_in(max_length: int, stride: int) -> Tagger:
     tagger.max_length, tagger.stride, tagger.batch_size = max_length, stride, 4
     tagger.encoder, tagger.device = CharEncoder(TOKENIZER), torch.device("cpu")
     tagger.model, tagger.id2label = DigitsAreMetrics(), dict(enumerate(TAGS))
+    tagger.constrained = True
     return tagger
 
 

@@ -127,7 +127,10 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     tags = list(net.config.id2label.values())
     label2id = {t: i for i, t in enumerate(tags)}
     train_ds, dev_ds = features(train_ex, encoder, label2id, m), features(dev_ex, encoder, label2id, m)
-    checkpoints = work / "checkpoints"
+    # Checkpoints are keyed by the stage's settings, so recipes sharing a work_dir (and its
+    # embedding cache) never resume from each other's runs.
+    stage_key = hashlib.sha256(json.dumps([s, m], sort_keys=True).encode()).hexdigest()[:12]
+    checkpoints = work / f"checkpoints-{stage_key}"
     args = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=s["epochs"], per_device_train_batch_size=s["batch_size"],
         per_device_eval_batch_size=128, learning_rate=s["learning_rate"], lr_scheduler_type="linear",
