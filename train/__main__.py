@@ -59,6 +59,17 @@ def cmd_evaluate(args) -> int:
     from infer.predict import Tagger
     from train.evaluate import evaluate_tagger, format_table
 
+    if args.cluener:
+        from train.pretrain import cluener_table, load_encoder_tagger
+
+        table = cluener_table(load_encoder_tagger(args.model), Path(args.cluener))
+        print(format_table(table))
+        out = Path(args.output or Path(args.model) / "cluener_eval.json")
+        write_json(out, {"model": str(args.model), "cluener": args.cluener, "seqeval": table})
+        print(f"saved to {out}")
+        return 0
+    if not args.data:
+        raise DataError("give --data (Label Studio exports) or --cluener (a CLUENER2020 file)")
     tagger = Tagger(args.model)
     examples = load_examples(args.data, set(args.docs) if args.docs else None)
     if not examples:
@@ -136,7 +147,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("evaluate", help="seqeval (strict, IOB2) per-label table of a model on exports")
     p.add_argument("--model", default="models/default")
-    p.add_argument("--data", nargs="+", required=True, help="Label Studio JSON exports (files or folders)")
+    p.add_argument("--data", nargs="+", default=None, help="Label Studio JSON exports (files or folders)")
+    p.add_argument("--cluener", default=None,
+                   help="instead of --data: a CLUENER2020 file (e.g. ../shared/data/cluener/dev.json), scored with "
+                        "the CLUENER tag layer of an encoder folder written by `train pretrain`")
     p.add_argument("--docs", nargs="*", default=None, help="only these documents (e.g. the dev split)")
     p.add_argument("--output", default=None, help="JSON results (default: MODEL/eval.json)")
     p.set_defaults(func=cmd_evaluate)

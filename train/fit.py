@@ -158,6 +158,8 @@ def _staging_dir(output: Path) -> Path:
 
     state = PartialState(cpu=not torch.cuda.is_available())
     name = [tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent) if state.is_main_process else None]
+    if name[0]:
+        os.chmod(name[0], 0o755)  # mkdtemp makes it private; a model folder is meant to be shared
     if state.num_processes > 1:
         broadcast_object_list(name)
     return Path(name[0])

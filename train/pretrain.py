@@ -149,10 +149,27 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     trainer.train(resume_from_checkpoint=resume or None)
     shutil.rmtree(checkpoints, ignore_errors=True)  # the best weights are loaded; the stage is done
     tagger = Tagger.from_model(trainer.model.float().eval(), tokenizer, m["max_length"], m["stride"])
-    table = evaluate_tagger(tagger, dev_ex, CLUENER_CLASSES)
+    table = cluener_table(tagger, dev_path)
     print("CLUENER dev (seqeval strict):\n" + format_table(table), file=sys.stderr)
     return {"train_sentences": len(train_ex), "dev_sentences": len(dev_ex), "epochs_run": trainer.state.epoch,
             "cluener_dev": table, "train_hash": file_sha256(train_path), "dev_hash": file_sha256(dev_path)}
+
+
+def cluener_table(tagger: Tagger, dev_path: Path) -> dict:
+    """seqeval (strict IOB2) per CLUENER class of a tagger with CLUENER tags, on a CLUENER file."""
+    return evaluate_tagger(tagger, load_cluener(dev_path, native=True), CLUENER_CLASSES)
+
+
+def load_encoder_tagger(model_dir: str | Path, max_length: int = 64, stride: int = 16) -> Tagger:
+    """A tagger over an encoder folder as `pretrain` writes it (its CLUENER tag layer included)."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    try:
+        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    except OSError as exc:
+        raise ConfigError(f"{model_dir}: not an encoder folder ({exc.__class__.__name__})") from exc
+    return Tagger.from_model(model, tokenizer, max_length, stride)
 
 
 def pretrain(config: dict) -> Path:
@@ -173,6 +190,7 @@ def pretrain(config: dict) -> Path:
     output = Path(config["output"])
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
     try:
         net.to(torch.float16).save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
