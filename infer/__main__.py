@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 from infer.inputs import InputError, read_documents
@@ -17,6 +19,20 @@ PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line p
 Run `python -m infer records --help` to build records from spans without a model."""
 
 
+def batched(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of `size` items (the last may be shorter), pulled lazily from `items`."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
 def predict_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m infer", description=PREDICT_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -24,32 +40,36 @@ def predict_main(argv: list[str]) -> int:
     parser.add_argument("--input", required=True,
                         help='a .txt file, a folder of .txt files, or JSONL with {"id", "text"} per line')
     parser.add_argument("--output", required=True, help="output JSONL (written atomically)")
-    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
-    parser.add_argument("--docs-per-chunk", type=int, default=256,
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="windows per forward pass (default 32)")
+    parser.add_argument("--docs-per-chunk", type=positive_int, default=256,
                         help="documents read and tagged together; bounds memory on large inputs (default 256)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
-    parser.add_argument("--quantize", choices=["int8"], default=None, help="dynamic int8 quantization (CPU)")
+    parser.add_argument("--quantize", choices=["int8"], default=None,
+                        help="dynamic int8 quantization of Linear layers (CPU; faster, F1 may move: see bench.speed)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="torch CPU threads (default: torch's choice, one per core; on a machine busy with "
+                        "other work 1 is often faster)")
     args = parser.parse_args(argv)
 
+    import torch
     from tqdm import tqdm
 
     from infer.predict import Tagger
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     try:
         tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
         docs = read_documents(args.input)
         n = 0
         with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
-            chunk = []
-            for doc in [*docs, None]:
-                if doc is not None:
-                    chunk.append(doc)
-                if chunk and (doc is None or len(chunk) >= args.docs_per_chunk):
-                    for d, ents in zip(chunk, tagger.predict([d.text for d in chunk])):
-                        out.write(json.dumps(document_output(d.id, d.text, ents), ensure_ascii=False) + "\n")
-                    n += len(chunk)
-                    bar.update(len(chunk))
-                    chunk = []
+            # Stream: only one chunk of documents is ever held, so memory does not grow with the input.
+            for chunk in batched(docs, args.docs_per_chunk):
+                for d, ents in zip(chunk, tagger.predict([d.text for d in chunk])):
+                    out.write(json.dumps(document_output(d.id, d.text, ents), ensure_ascii=False) + "\n")
+                n += len(chunk)
+                bar.update(len(chunk))
     except (InputError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
