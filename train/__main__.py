@@ -46,14 +46,22 @@ def cmd_fit(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from infer.predict import Tagger
-    from train.evaluate import evaluate_tagger, format_table
+    from train.evaluate import format_table, score_predictions
 
     tagger = Tagger(args.model)
     examples = load_examples(args.data, set(args.docs) if args.docs else None)
     if not examples:
         raise DataError("no annotated examples to evaluate (check --data and --docs)")
-    table = evaluate_tagger(tagger, examples, tagger.schema.label_names)
+    predictions = tagger.predict([ex.text for ex in examples])
+    table = score_predictions(examples, predictions, tagger.schema.label_names)
     print(format_table(table))
+    if args.report:
+        from train.report import write_report
+
+        source = " ".join(args.data) + (f" (docs {' '.join(args.docs)})" if args.docs else "")
+        page = write_report(args.report, examples, predictions, table, tagger.schema,
+                            f"chain-ie evaluation: {args.model}", source)
+        print(f"report: {page}")
     out = Path(args.output or Path(args.model) / "eval.json")
     write_json(out, {"model": str(args.model), "data": args.data, "docs": args.docs, "seqeval": table})
     print(f"saved to {out}")
@@ -98,6 +106,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", nargs="+", required=True, help="Label Studio JSON exports (files or folders)")
     p.add_argument("--docs", nargs="*", default=None, help="only these documents (e.g. the dev split)")
     p.add_argument("--output", default=None, help="JSON results (default: MODEL/eval.json)")
+    p.add_argument("--report", default=None, metavar="DIR",
+                   help="also write DIR/report.html: P/R/F1 bars, a span-label confusion matrix and the 20 worst "
+                   "errors in context (one self-contained file)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("main", help="fit + evaluate on dev + tag the seed articles (the README's main job)")
