@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -48,6 +49,9 @@ def cmd_evaluate(args) -> int:
     from infer.predict import Tagger
     from train.evaluate import format_table, score_predictions
 
+    if args.report and importlib.util.find_spec("matplotlib") is None:
+        print("error: --report draws its charts with matplotlib: pip install -e '.[report]'", file=sys.stderr)
+        return 2
     tagger = Tagger(args.model)
     examples = load_examples(args.data, set(args.docs) if args.docs else None)
     if not examples:
