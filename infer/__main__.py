@@ -24,6 +24,13 @@ pip install -e ".[ray]"."""
 RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 
 
+def positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
 def predict_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m infer", description=PREDICT_HELP,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -33,11 +40,15 @@ def predict_main(argv: list[str]) -> int:
                         "or a quoted glob of those ('archive/*.jsonl')")
     parser.add_argument("--output", required=True,
                         help="output JSONL, written atomically (with --engine ray: a folder of shards + manifest.json)")
-    parser.add_argument("--batch-size", type=int, default=32, help="windows per forward pass (default 32)")
-    parser.add_argument("--docs-per-chunk", type=int, default=256,
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="windows per forward pass (default 32)")
+    parser.add_argument("--docs-per-chunk", type=positive_int, default=256,
                         help="documents read and tagged together; bounds memory on large inputs (default 256)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
-    parser.add_argument("--quantize", choices=["int8"], default=None, help="dynamic int8 quantization (CPU)")
+    parser.add_argument("--quantize", choices=["int8"], default=None,
+                        help="dynamic int8 quantization of Linear/LSTM layers (CPU; faster, F1 may move: see bench.speed)")
+    parser.add_argument("--threads", type=positive_int, default=None,
+                        help="torch CPU threads (default: torch's choice, one per core; on a machine busy with "
+                        "other work 1 is often faster)")
     parser.add_argument("--engine", choices=["local", "ray"], default="local",
                         help="local: this process (default); ray: Ray Data workers, one shard per chunk")
     ray_opts = parser.add_argument_group("--engine ray")
@@ -56,16 +67,21 @@ def predict_main(argv: list[str]) -> int:
     if ray_only:
         parser.error(f"{', '.join(ray_only)}: need --engine ray")
 
+    import torch
     from tqdm import tqdm
 
     from infer.predict import Tagger
     from infer.tagging import chunked, read_inputs, tag_chunk
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     try:
         tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
         extractor = RelationExtractor.load(tagger)
         n = 0
         with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
+            # Stream: only one chunk of documents is ever held, so memory does not grow with the input.
             for chunk in chunked(read_inputs(args.input), args.docs_per_chunk):
                 for row in tag_chunk(tagger, extractor, chunk):
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")

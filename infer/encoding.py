@@ -31,7 +31,8 @@ class CharEncoder:
     def encode(self, text: str) -> tuple[list[int], list[int]]:
         """Token ids of the non-space characters of `text`, and those characters' indices."""
         positions = [i for i, ch in enumerate(text) if not ch.isspace()]
-        return [self.char_id(text[i]) for i in positions], positions
+        cache, char_id = self._cache, self.char_id  # the cache answers almost every character
+        return [cache[ch] if ch in cache else char_id(ch) for ch in map(text.__getitem__, positions)], positions
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Reading documents to tag: a .txt file, a folder of .txt files, or JSONL `{"id", "text"}`.
 
 Every problem a user can cause (a missing path, a non-UTF-8 file, an empty document, a JSONL
-line without text) is an InputError naming the file and line, raised before any output exists.
+line without text) is an InputError naming the file and line. JSONL is read lazily, so an error can
+come mid-way; outputs are written atomically, so none is ever left half-written.
 """
 from __future__ import annotations
 
@@ -35,22 +36,36 @@ def _check(doc: Document, where: str) -> Document:
 
 
 def _jsonl(path: Path) -> Iterator[Document]:
+    """One document per line, read lazily: a file of any size is never held in memory whole.
+    (Lines end at \\n only, so a raw U+2028 inside a JSON string does not split a record.)"""
     seen: set[str] = set()
-    for n, line in enumerate(_read_text(path).splitlines(), 1):
-        if not line.strip():
-            continue
-        where = f"{path}:{n}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{where}: not a JSON object ({exc.msg})") from exc
-        if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-            raise InputError(f'{where}: each line needs {{"id": ..., "text": "..."}}')
-        doc_id = str(row.get("id", n))
-        if doc_id in seen:
-            raise InputError(f"{where}: duplicate id {doc_id!r}; ids must be unique")
-        seen.add(doc_id)
-        yield _check(Document(doc_id, row["text"]), where)
+    with path.open("rb") as handle:
+        for n, raw in enumerate(handle, 1):
+            doc = _jsonl_line(path, n, raw, seen)
+            if doc is not None:
+                yield doc
+
+
+def _jsonl_line(path: Path, n: int, raw: bytes, seen: set[str]) -> Document | None:
+    """The document on line `n` (None for a blank line); `seen` collects ids to refuse duplicates."""
+    where = f"{path}:{n}"
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 (byte {exc.start}); convert it, e.g. `iconv -f GB18030 -t UTF-8`") from exc
+    if not line.strip():
+        return None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not a JSON object ({exc.msg})") from exc
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+        raise InputError(f'{where}: each line needs {{"id": ..., "text": "..."}}')
+    doc_id = str(row.get("id", n))
+    if doc_id in seen:
+        raise InputError(f"{where}: duplicate id {doc_id!r}; ids must be unique")
+    seen.add(doc_id)
+    return _check(Document(doc_id, row["text"]), where)
 
 
 def read_documents(path: str | Path) -> Iterator[Document]:

@@ -8,6 +8,7 @@ whose offsets point into the caller's original text.
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,29 +107,29 @@ class Tagger:
         return [row[1 : n + 1] for row, n in zip(best, sizes)]
 
     def _tag_windows(self, chunks: list[list[int]]) -> list[tuple[list[int], list[float]]]:
-        """Best tag id and its probability for every token of every chunk, batched by length."""
+        """Best tag id and its probability for every token of every chunk.
+
+        Chunks are sorted by length and batched, so a batch pads only to its own longest chunk;
+        each batch becomes tensors in one call and comes back in one `.tolist()`, so the Python
+        work per batch does not grow with the tokens in it."""
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
         out: list[tuple[list[int], list[float]]] = [([], [])] * len(chunks)
         enc = self.encoder
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
                 batch = order[b : b + self.batch_size]
-                width = max(len(chunks[i]) for i in batch) + 2
-                ids = torch.full((len(batch), width), enc.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(batch), width), dtype=torch.long)
-                for row, i in enumerate(batch):
-                    seq = [enc.cls_id, *chunks[i], enc.sep_id]
-                    ids[row, : len(seq)] = torch.tensor(seq)
-                    mask[row, : len(seq)] = 1
+                sizes = [len(chunks[i]) for i in batch]
+                width = max(sizes) + 2
+                ids = torch.tensor([[enc.cls_id, *chunks[i], enc.sep_id] + [enc.pad_id] * (width - 2 - n)
+                                    for i, n in zip(batch, sizes)])
+                mask = (torch.arange(width) < torch.tensor(sizes)[:, None] + 2).long()
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
                 probs = logits.softmax(-1).cpu()
-                sizes = [len(chunks[i]) for i in batch]
                 paths = self._paths(logits.cpu(), probs, sizes)
                 for row, i in enumerate(batch):
                     n = sizes[row]
-                    path = torch.tensor(paths[row])
-                    p = probs[row, 1 : n + 1].gather(1, path.unsqueeze(1)).squeeze(1)
-                    out[i] = (paths[row], p.tolist())
+                    p = probs[row, 1 : n + 1].gather(1, torch.tensor(paths[row], dtype=torch.long).unsqueeze(1))
+                    out[i] = (paths[row], p.squeeze(1).tolist())
         return out
 
     def predict(self, texts: list[str]) -> list[list[Entity]]:
@@ -145,13 +146,17 @@ class Tagger:
         tagged = self._tag_windows(chunks)
         results: list[list[Entity]] = []
         for norm, positions, spans, first in prepared:
+            # owner_windows is non-decreasing (windows are ordered), so each window owns one
+            # contiguous run of tokens: merge by slicing rather than token by token.
             owners = owner_windows(len(positions), spans)
-            tags, probs = [], []
-            for t, w_index in enumerate(owners):
-                tag_ids, tag_probs = tagged[first + w_index]
-                k = t - spans[w_index].start
-                tags.append(self.id2label[tag_ids[k]])
-                probs.append(tag_probs[k])
+            tag_ids: list[int] = []
+            probs: list[float] = []
+            for w_index, w in enumerate(spans):
+                lo, hi = bisect_left(owners, w_index) - w.start, bisect_left(owners, w_index + 1) - w.start
+                window_ids, window_probs = tagged[first + w_index]
+                tag_ids += window_ids[lo:hi]
+                probs += window_probs[lo:hi]
+            tags = [self.id2label[t] for t in tag_ids]
             entities = []
             for span in decode(tags, probs):
                 start, end = norm.to_original(positions[span.start], positions[span.end - 1] + 1)

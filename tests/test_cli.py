@@ -92,3 +92,35 @@ def test_bad_input_gives_one_error_line_and_no_output(tiny_model, root, tmp_path
     errors = [l for l in result.stderr.splitlines() if l.startswith("error:")]
     assert len(errors) == 1 and "Traceback" not in result.stderr
     assert not out.exists() and list(tmp_path.glob(".out.jsonl*")) == []
+
+
+def test_streaming_in_small_chunks_changes_nothing_and_a_late_error_leaves_no_output(tiny_model, tmp_path, capsys):
+    from infer.__main__ import predict_main
+
+    lines = [json.dumps({"id": f"d{i}", "text": f"聊城市第{i}家企业产值增长{i}%。"}, ensure_ascii=False) for i in range(5)]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outs = []
+    for chunk in ("2", "256"):
+        out = tmp_path / f"out{chunk}.jsonl"
+        assert predict_main(["--model", str(tiny_model), "--input", str(src), "--output", str(out),
+                             "--docs-per-chunk", chunk]) == 0
+        outs.append(out.read_text(encoding="utf-8"))
+    assert outs[0] == outs[1] and [json.loads(l)["id"] for l in outs[0].splitlines()] == [f"d{i}" for i in range(5)]
+
+    src.write_text("\n".join(lines) + '\n{"id": "late"}\n', encoding="utf-8")  # chunks 1-2 are tagged first
+    out = tmp_path / "late.jsonl"
+    assert predict_main(["--model", str(tiny_model), "--input", str(src), "--output", str(out),
+                         "--docs-per-chunk", "2"]) == 2
+    assert f"error: {src}:6:" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.glob(".late.jsonl*")) == []
+
+
+def test_evaluate_writes_a_report(tiny_model, root, tmp_path):
+    from train.__main__ import main
+
+    assert main(["evaluate", "--model", str(tiny_model), "--data", str(root / "annotations/gold"),
+                 "--docs", "004_e34ce637d7128e12", "--output", str(tmp_path / "eval.json"),
+                 "--report", str(tmp_path / "report")]) == 0
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert page.count("data:image/png;base64,") == 2 and "004_e34ce637d7128e12 ¶" in page

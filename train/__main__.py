@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import sys
 import time
@@ -57,8 +58,11 @@ def cmd_pretrain(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from infer.predict import Tagger
-    from train.evaluate import evaluate_tagger, format_table
+    from train.evaluate import format_table, score_predictions
 
+    if args.report and importlib.util.find_spec("matplotlib") is None:
+        print("error: --report draws its charts with matplotlib: pip install -e '.[report]'", file=sys.stderr)
+        return 2
     if args.cluener:
         from train.pretrain import cluener_table, load_encoder_tagger
 
@@ -74,12 +78,20 @@ def cmd_evaluate(args) -> int:
     examples = load_examples(args.data, set(args.docs) if args.docs else None)
     if not examples:
         raise DataError("no annotated examples to evaluate (check --data and --docs)")
-    table = evaluate_tagger(tagger, examples, tagger.schema.label_names)
+    predictions = tagger.predict([ex.text for ex in examples])
+    table = score_predictions(examples, predictions, tagger.schema.label_names)
     print(format_table(table))
     from train.relations import format_relation_report, relation_report
 
     relations = relation_report(tagger, examples)
     print(format_relation_report(relations["tables"], relations["reachable_end_to_end"]))
+    if args.report:
+        from train.report import write_report
+
+        source = " ".join(args.data) + (f" (docs {' '.join(args.docs)})" if args.docs else "")
+        page = write_report(args.report, examples, predictions, table, tagger.schema,
+                            f"chain-ie evaluation: {args.model}", source)
+        print(f"report: {page}")
     out = Path(args.output or Path(args.model) / "eval.json")
     write_json(out, {"model": str(args.model), "data": args.data, "docs": args.docs, "seqeval": table,
                      "relations": relations})
@@ -153,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
                         "the CLUENER tag layer of an encoder folder written by `train pretrain`")
     p.add_argument("--docs", nargs="*", default=None, help="only these documents (e.g. the dev split)")
     p.add_argument("--output", default=None, help="JSON results (default: MODEL/eval.json)")
+    p.add_argument("--report", default=None, metavar="DIR",
+                   help="also write DIR/report.html: P/R/F1 bars, a span-label confusion matrix and the 20 worst "
+                   "errors in context (one self-contained file)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("relations", help="train the relation head on the train docs, choose rules/model/union/"

@@ -40,7 +40,11 @@ def score(gold: list[list[str]], pred: list[list[str]], labels: list[str]) -> di
 
 
 def evaluate_tagger(tagger, examples: list[Example], labels: list[str]) -> dict:
-    predictions = tagger.predict([ex.text for ex in examples])
+    return score_predictions(examples, tagger.predict([ex.text for ex in examples]), labels)
+
+
+def score_predictions(examples: list[Example], predictions: list[list], labels: list[str]) -> dict:
+    """The seqeval table of per-example entities (anything with start, end, label) against the gold."""
     gold = [char_tags(ex.text, [(s.start, s.end, s.label) for s in ex.spans]) for ex in examples]
     pred = [char_tags(ex.text, [(e.start, e.end, e.label) for e in ents]) for ex, ents in zip(examples, predictions)]
     return score(gold, pred, labels)

@@ -1,0 +1,58 @@
+"""`python -m bench.accuracy`: how well the model tags, on the seed dev split and on CLUENER dev.
+
+The seed table is the project's own measure (seqeval strict, IOB2, on the recipe's held-out
+documents, exactly as `python -m train evaluate` scores them). CLUENER dev (when
+../shared/data/cluener is present) is an outside check of the two classes our schema shares with
+it, mapped as training maps them (train.data.load_cluener: company -> COMPANY, position+name ->
+OFFICIAL); its other eight classes are not entities of this schema and are not scored.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bench.corpus import RESULTS, ROOT
+from infer.io import write_json
+from infer.predict import Tagger
+from train.config import load_config
+from train.data import load_cluener, load_examples
+from train.evaluate import evaluate_tagger, format_table
+
+CLUENER_DEV = ROOT.parent / "shared" / "data" / "cluener" / "dev.json"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
+    parser.add_argument("--config", default="configs/default.yaml", help="recipe naming the dev split")
+    parser.add_argument("--cluener", default=str(CLUENER_DEV), help="CLUENER dev.json (skipped when absent)")
+    parser.add_argument("--output", default=str(RESULTS / "accuracy.json"), help="results JSON")
+    args = parser.parse_args(argv)
+    if not (Path(args.model) / "config.json").is_file():
+        parser.error(f"{args.model}: no trained model there; run `python -m train main` first")
+
+    tagger = Tagger(args.model)
+    config = load_config(args.config)
+    dev_docs = config["data"]["dev_docs"]
+    seed = evaluate_tagger(tagger, load_examples(config["data"]["exports"], set(dev_docs)), tagger.schema.label_names)
+    print(f"seed dev ({', '.join(dev_docs)}):\n{format_table(seed)}")
+    results: dict = {"model": args.model, "seed_dev": {"docs": dev_docs, "seqeval": seed}}
+
+    cluener = Path(args.cluener)
+    if cluener.is_file():
+        table = evaluate_tagger(tagger, load_cluener(cluener), tagger.schema.label_names)
+        shared = {name: row for name, row in table.items() if name in ("COMPANY", "OFFICIAL", "micro avg")}
+        print(f"\nCLUENER dev ({cluener}; company -> COMPANY, position+name -> OFFICIAL):\n{format_table(shared)}")
+        results["cluener_dev"] = {"file": str(cluener), "seqeval": shared}
+    else:
+        print(f"\nCLUENER dev skipped: {cluener} not found")
+        results["cluener_dev"] = None
+    write_json(args.output, results)
+    print(f"saved to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
