@@ -55,14 +55,15 @@ def run(*args, cwd):
 @pytest.mark.slow
 def test_pretrain_then_fine_tune_from_the_encoder_folder(root, tmp_path):
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(["聊城市委书记主持会议", "信发集团作为链主企业", "新能源汽车产业链营收增长17.2%"] * 40),
-                      encoding="utf-8")
+    lines = ["聊城市委书记主持会议", "信发集团作为链主企业", "新能源汽车产业链营收增长17.2%"]
+    corpus.write_text("\n".join(lines * 40), encoding="utf-8")
+    distinct_bigrams = {line[i : i + 2] for line in lines for i in range(len(line) - 1)}
     cluener = [{"text": "浙商银行企业信贷部叶老桂博士", "label": {"company": {"浙商银行": [[0, 3]]}, "name": {"叶老桂": [[9, 11]]}}},
                {"text": "市委书记李明说", "label": {"position": {"市委书记": [[0, 3]]}, "name": {"李明": [[4, 5]]}}}] * 8
     (tmp_path / "cl.json").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in cluener), encoding="utf-8")
     config = {
         "corpus": [{"path": str(corpus), "format": "text"}],
-        "embeddings": {"char_dim": 16, "bigram_dim": 8, "max_bigrams": 50, "min_count": 1, "epochs": 1, "workers": 1},
+        "embeddings": {"char_dim": 16, "bigram_dim": 8, "max_bigrams": 30, "min_count": 1, "epochs": 1, "workers": 1},
         "model": {"hidden": 16},
         "supervised": {"train": str(tmp_path / "cl.json"), "dev": str(tmp_path / "cl.json"), "epochs": 1},
         "work_dir": str(tmp_path / "work"),
@@ -73,7 +74,8 @@ def test_pretrain_then_fine_tune_from_the_encoder_folder(root, tmp_path):
     assert first.returncode == 0, first.stderr[-3000:]
     encoder_dir = tmp_path / "encoder"
     info = json.loads((encoder_dir / "pretrain.json").read_text())
-    assert info["corpus"]["lines"] == 120 and info["corpus"]["bigrams_kept"] == 50
+    assert len(distinct_bigrams) > 30
+    assert info["corpus"]["lines"] == 120 and info["corpus"]["bigrams_kept"] == 30
     assert info["supervised"]["cluener_dev"]["company"]["support"] == 8
     from safetensors import safe_open
 

@@ -76,10 +76,12 @@ def test_distance_counts_model_tokens_not_inline_pinyin():
 
 @pytest.fixture(scope="module")
 def tiny_tagger(tmp_path_factory, root):
+    from train.config import DEFAULTS, merge_config
     from train.fit import build_model
 
     torch.manual_seed(0)
-    config = {"model": {"init": "scratch", "hidden": 32, "layers": 1, "heads": 2, "max_length": 64}}
+    config = merge_config(DEFAULTS, {"model": {"init": "scratch", "arch": "charnet", "char_dim": 16, "hidden": 32,
+                                               "layers": 1, "max_length": 64}})
     model, tokenizer = build_model(config, SCHEMA)
     folder = tmp_path_factory.mktemp("tiny")
     model.save_pretrained(folder)
