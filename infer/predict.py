@@ -42,6 +42,23 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def best_paths(model, id2label: dict[int, str], logits: torch.Tensor, probs: torch.Tensor, sizes: list[int],
+               constrained: bool = True) -> list[list[int]]:
+    """Tag ids of each window's characters ([CLS]/[SEP] excluded) from its logits [batch, time, tags]:
+    the model's CRF when it has one (trained with [CLS]/[SEP] as O, so they stay in), else the best
+    valid IOB2 sequence under the softmax probabilities (`constrained`), or the plain argmax. Training
+    selects its best epoch with this same decoding."""
+    crf = getattr(model, "crf", None)
+    if crf is not None:
+        return [path[1 : n + 1] for path, n in zip(crf.viterbi(logits, [n + 2 for n in sizes]), sizes)]
+    if constrained:
+        transitions, start = bio_constraints(id2label)
+        log_p = probs[:, 1:].clamp_min(1e-12).log()
+        return viterbi(log_p, sizes, transitions, start, torch.zeros_like(start))
+    best = probs.argmax(-1).tolist()
+    return [row[1 : n + 1] for row, n in zip(best, sizes)]
+
+
 class Tagger:
     """A trained token classifier plus everything needed to use it on raw text."""
 
@@ -93,18 +110,7 @@ class Tagger:
         return self.max_length - 2  # [CLS] and [SEP]
 
     def _paths(self, logits: torch.Tensor, probs: torch.Tensor, sizes: list[int]) -> list[list[int]]:
-        """Tag ids of each window's characters ([CLS]/[SEP] excluded): the model's CRF when it has
-        one (trained with [CLS]/[SEP] as O, so they stay in), else the best valid IOB2 sequence under
-        the softmax probabilities (`constrained`), or the plain per-token argmax."""
-        crf = getattr(self.model, "crf", None)
-        if crf is not None:
-            return [path[1 : n + 1] for path, n in zip(crf.viterbi(logits, [n + 2 for n in sizes]), sizes)]
-        if self.constrained:
-            transitions, start = bio_constraints(self.id2label)
-            log_p = probs[:, 1:].clamp_min(1e-12).log()
-            return viterbi(log_p, sizes, transitions, start, torch.zeros_like(start))
-        best = probs.argmax(-1).tolist()
-        return [row[1 : n + 1] for row, n in zip(best, sizes)]
+        return best_paths(self.model, self.id2label, logits, probs, sizes, self.constrained)
 
     def _tag_windows(self, chunks: list[list[int]]) -> list[tuple[list[int], list[float]]]:
         """Best tag id and its probability for every token of every chunk.

@@ -109,3 +109,25 @@ def test_a_local_bert_folder_in_the_hub_layout_loads(tmp_path):
     model, loaded = build_model(config, load_schema("configs/schema.yaml"))
     assert len(loaded) == len(tokenizer) == 10228
     assert model.config.model_type == "bert" and model.config.num_labels == 9
+
+
+def test_the_shipped_encoder_is_small_loads_and_reads_its_bigrams(root):
+    """models/chain-ie-char-zh: what the main job fine-tunes by default."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from infer.charnet import CharNetForTokenClassification
+
+    folder = root / "models" / "chain-ie-char-zh"
+    assert sum(f.stat().st_size for f in folder.iterdir()) < 25 * 2**20
+    model = AutoModelForTokenClassification.from_pretrained(folder)
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    assert isinstance(model, CharNetForTokenClassification) and len(tokenizer) == model.config.vocab_size == 10228
+    encoder = CharEncoder(tokenizer)
+    ids = torch.tensor([[encoder.char_id(c) for c in "产业链链长"]])
+    left, right = model.bigram_ids(ids)
+    assert right[0, 0] > 0 and right[0, 1] > 0 and right[0, 3] > 0  # 产业, 业链, 链长 are frequent pairs
+    assert right[0, 2] == 0 and right[0, 4] == 0  # 链链 is not; after the last character comes padding
+    assert torch.equal(left[0, 1:], right[0, :-1])  # a pair is the right bigram of one char, the left of the next
+    assert model.bigram_keys.tolist() == sorted(model.bigram_keys.tolist())
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert "python -m train pretrain --config configs/pretrain-charnet.yaml" in card

@@ -21,7 +21,7 @@ import yaml
 
 from infer.encoding import CharEncoder
 from infer.io import write_json
-from infer.predict import SETTINGS_FILE, Tagger
+from infer.predict import SETTINGS_FILE, Tagger, best_paths
 from infer.schema import Schema, load_schema
 from train.align import IGNORE, example_features
 from train.augment import augment
@@ -109,15 +109,17 @@ def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: d
     return out
 
 
-def metrics_fn(id2label: dict[int, str], labels: list[str]):
+def metrics_fn(id2label: dict[int, str], labels: list[str], model):
+    """Window-level micro-F1 for early stopping, decoded as inference decodes (CRF or constrained)."""
     def compute(eval_pred) -> dict:
         logits, gold_ids = eval_pred
-        pred_ids = np.argmax(logits, axis=-1)
+        logits = torch.from_numpy(np.asarray(logits, dtype=np.float32))
+        sizes = [int((row != IGNORE).sum()) for row in gold_ids]  # labelled tokens sit at 1..n
+        paths = best_paths(model, id2label, logits, logits.softmax(-1), sizes)
         gold, pred = [], []
-        for p_row, g_row in zip(pred_ids, gold_ids):
-            keep = g_row != IGNORE
-            gold.append([id2label[int(i)] for i in g_row[keep]])
-            pred.append([id2label[int(i)] for i in p_row[keep]])
+        for path, g_row in zip(paths, gold_ids):
+            gold.append([id2label[int(i)] for i in g_row[g_row != IGNORE]])
+            pred.append([id2label[i] for i in path])
         table = score(gold, pred, labels)
         return {"f1": table["micro avg"]["f1"], "precision": table["micro avg"]["precision"],
                 "recall": table["micro avg"]["recall"]}
@@ -240,7 +242,7 @@ def fit(config: dict) -> Path:
             train_dataset=train_ds,
             eval_dataset=dev_ds or None,
             data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE),
-            compute_metrics=metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names),
+            compute_metrics=metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names, model),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
         )
         intermediate_rows = _intermediate(config, model, tokenizer, encoder, label2id, staging, args)

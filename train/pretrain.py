@@ -141,7 +141,7 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     )
     trainer = Trainer(model=net, args=args, train_dataset=train_ds, eval_dataset=dev_ds,
                       data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=-100),
-                      compute_metrics=metrics_fn(dict(enumerate(tags)), CLUENER_CLASSES),
+                      compute_metrics=metrics_fn(dict(enumerate(tags)), CLUENER_CLASSES, net),
                       callbacks=[EarlyStoppingCallback(early_stopping_patience=s["patience"])])
     resume = any(checkpoints.glob("checkpoint-*"))
     if resume:
