@@ -216,8 +216,14 @@ def test_labelstudio_pulled_file_trains_a_model(tiny_model, pulled):
 
 def test_labelstudio_preannotate_uploads_scored_predictions_and_leaves_annotations(
         annotated, tiny_model, labelstudio_server, tmp_path):
+    from train.labelstudio import export_tasks
+
     client, project = annotated["client"], annotated["project"]
-    annotations_before = {a.id: a.updated_at for t in annotated["tasks"].values() for a in client.annotations.list(id=t)}
+
+    def human_annotations() -> dict:
+        return {a["id"]: (a["updated_at"], a["result"]) for t in export_tasks(client, project.id) for a in t["annotations"]}
+
+    annotations_before = human_annotations()
     order = tmp_path / "order.json"
     args = ["labelstudio", "preannotate", *ls_args(labelstudio_server, "seeds"), "--model", str(tiny_model),
             "--model-version", "tiny-1", "--order", str(order)]
@@ -229,6 +235,7 @@ def test_labelstudio_preannotate_uploads_scored_predictions_and_leaves_annotatio
     ranked = json.loads(order.read_text("utf-8"))
     assert sorted(r["task"] for r in ranked) == extra_ids
     assert [r["score"] for r in ranked] == sorted(r["score"] for r in ranked)
+    assert sum(r["regions"] for r in ranked) > 0  # the tiny model does tag (noise), so regions are checked
     for task_id in extra_ids:
         predictions = list(client.predictions.list(task=task_id))
         assert len(predictions) == 1
@@ -240,10 +247,9 @@ def test_labelstudio_preannotate_uploads_scored_predictions_and_leaves_annotatio
         for r in regions:
             assert text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] and 0 < r["score"] <= 1
         assert p.score == round(min((r["score"] for r in regions), default=1.0), 4)
-    annotated_ids = set(annotated["tasks"].values()) - set(extra_ids)
-    assert all(not list(client.predictions.list(task=t)) for t in list(annotated_ids)[:10])
-    assert {a.id: a.updated_at for t in annotated["tasks"].values()
-            for a in client.annotations.list(id=t)} == annotations_before
+    exported = export_tasks(client, project.id)
+    assert {t["id"]: len(t["predictions"]) for t in exported} == {t["id"]: int(t["id"] in extra_ids) for t in exported}
+    assert human_annotations() == annotations_before and len(annotations_before) == len(annotated["gold"]) + 2
 
 
 def test_labelstudio_repush_creates_no_duplicates(annotated, labelstudio_server, root, tmp_path):
