@@ -34,7 +34,7 @@ from train.validate import validate
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
-    from infer.predict import Tagger
+    from infer.predict import Entity, Tagger
 
 DEFAULT_TITLE = "chain-ie"
 # Control names in Schema.labeling_config(): region results must name them.
@@ -227,12 +227,15 @@ def select_annotations(tasks: list[dict]) -> tuple[list[dict], PullReport]:
 
 def model_version(model_dir: Path) -> str:
     """The model folder's name plus a hash of its weights, so predictions name the exact model."""
-    weights = sorted(model_dir.glob("*.safetensors"))
-    digest = hashlib.sha256(b"".join(w.read_bytes() for w in weights)).hexdigest()[:8] if weights else "nohash"
-    return f"{model_dir.resolve().name}-{digest}"
+    digest = hashlib.sha256()
+    for weights in sorted(model_dir.glob("*.safetensors")):
+        with weights.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return f"{model_dir.resolve().name}-{digest.hexdigest()[:8]}"
 
 
-def prediction_result(text: str, entities) -> tuple[list[dict], float]:
+def prediction_result(text: str, entities: list[Entity]) -> tuple[list[dict], float]:
     """(Label Studio result, task score) for one paragraph: regions with their scores and the rule
     relations between them. The task score is the least confident region's (least-confidence active
     learning); a paragraph with no region scores 1.0, so uncertain spans come to annotators first."""
