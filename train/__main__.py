@@ -1,4 +1,4 @@
-"""`python -m train {validate,fit,pretrain,evaluate,main}`: the training side of chain-ie."""
+"""`python -m train {validate,fit,pretrain,relations,evaluate,main,labelstudio}`: the training side of chain-ie."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +15,7 @@ from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
 from train.data import DataError, load_examples
+from train.labelstudio import LabelStudioError, add_parser as add_labelstudio_parser
 from train.validate import seed_documents, validate
 
 
@@ -180,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--config", default="configs/default.yaml")
     p.set_defaults(func=cmd_main)
 
+    add_labelstudio_parser(sub)
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError) as exc:
+    except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError, LabelStudioError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

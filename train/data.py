@@ -112,9 +112,14 @@ def load_export(path: Path) -> list[Example]:
         raise DataError(f"{path}: not JSON (line {exc.lineno}): export it from Label Studio as JSON") from exc
     if not isinstance(tasks, list):
         raise DataError(f"{path}: expected a list of tasks (Label Studio JSON export)")
+    return examples_from_tasks(tasks, str(path))
+
+
+def examples_from_tasks(tasks: list[dict], where: str) -> list[Example]:
+    """Annotated examples of parsed export tasks; `where` (a file, a project) prefixes error messages."""
     examples = []
     for i, task in enumerate(tasks):
-        ex = _example(task, f"{path}:task {task.get('id', i)}")
+        ex = _example(task, f"{where}:task {task.get('id', i)}")
         if ex is not None:
             examples.append(ex)
     return examples

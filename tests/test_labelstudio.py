@@ -1,0 +1,318 @@
+"""`python -m train labelstudio` against a real Label Studio server (no mocks).
+
+One server per test session: `label-studio init` into a temporary data dir on 127.0.0.1 with
+telemetry off, then `label-studio start`, stopped by PID at the end. The executables come with the
+`labelstudio` extra (installed by the README's set-up command and .ci/run); without it these tests
+are skipped.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.skipif(
+    find_spec("label_studio") is None or find_spec("label_studio_sdk") is None,
+    reason='Label Studio is not installed (pip install -e ".[dev,labelstudio]")',
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = str(ROOT / "configs" / "schema.yaml")
+SEEDS = ROOT / "annotations" / "seeds"
+TOKEN = "chain-ie-test-token"
+EXTRA_DOCS = [  # documents no one annotates: the pre-annotation targets
+    {"id": "extra_a", "text": "聊城市委书记李长萍调研信发集团。\n\n新材料产业链链长张三主持召开会议，营收增长17.2%。"},
+    {"id": "extra_b", "text": "东阿阿胶作为中医药产业链“链主”企业，带动上下游企业融入产业链。"},
+]
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    token: str
+    setup_seconds: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def labelstudio_server(tmp_path_factory):
+    exe = Path(sys.executable).with_name("label-studio")
+    data = tmp_path_factory.mktemp("labelstudio")
+    port = _free_port()
+    env = {**os.environ, "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "", "LATEST_VERSION_CHECK": "false",
+           "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_BASE_DATA_DIR": str(data)}
+    args = ["--data-dir", str(data), "-db", str(data / "ls.sqlite3"), "--username", "test@chain-ie.local",
+            "--password", "chain-ie-test", "--user-token", TOKEN, "--enable-legacy-api-token",
+            "--internal-host", "127.0.0.1", "-p", str(port), "--no-browser"]
+    started = time.monotonic()
+    init = subprocess.run([str(exe), "init", *args], env=env, capture_output=True, text=True, timeout=900)
+    assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
+    log = open(data / "server.log", "w")
+    proc = subprocess.Popen([str(exe), "start", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, (data / "server.log").read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "Label Studio did not answer /health within 300 s"
+            time.sleep(0.5)
+        seconds = time.monotonic() - started
+        print(f"\nLabel Studio init + start: {seconds:.1f} s", file=sys.stderr)
+        yield Server(url, TOKEN, seconds)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """Run `python -m train ...` in-process (cheap on 2 cores); (exit code, stdout, stderr)."""
+    from train.__main__ import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def ls_args(server: Server, project: str, key: str | None = None) -> list[str]:
+    return ["--url", server.url, "--api-key", key or server.token, "--project", project, "--schema", SCHEMA]
+
+
+def _gold_tasks(root: Path) -> list[dict]:
+    return [t for f in sorted((root / "annotations" / "gold").glob("*.json")) for t in json.loads(f.read_text("utf-8"))]
+
+
+def _spans_and_relations(task: dict) -> tuple[set, set]:
+    """A task's annotation as comparable sets: (start, end, label, text) and relations by span offsets."""
+    from train.data import latest_annotation
+
+    result = latest_annotation(task)["result"]
+    regions = {r["id"]: (r["value"]["start"], r["value"]["end"], r["value"]["labels"][0], r["value"]["text"])
+               for r in result if r["type"] == "labels"}
+    relations = {(regions[r["from_id"]], regions[r["to_id"]], r["labels"][0]) for r in result if r["type"] == "relation"}
+    return set(regions.values()), relations
+
+
+@pytest.fixture(scope="module")
+def annotated(labelstudio_server, root, tmp_path_factory):
+    """A project set up and filled through the CLI, annotated through the API from the seed gold.
+    Task 'disputed' first gets a wrong annotation, then the gold (more recent); task 'skipped' gets
+    the gold, then a cancelled annotation."""
+    from label_studio_sdk import LabelStudio
+
+    server = labelstudio_server
+    args = ls_args(server, "seeds")
+    assert cli("labelstudio", "setup", *args)[0] == 0
+    extra = tmp_path_factory.mktemp("extra") / "extra.jsonl"
+    extra.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in EXTRA_DOCS) + "\n", encoding="utf-8")
+    code, out, err = cli("labelstudio", "push", *args, str(SEEDS), str(extra))
+    assert code == 0, err
+
+    client = LabelStudio(base_url=server.url, api_key=server.token)
+    project = next(p for p in client.projects.list(title="seeds"))
+    tasks = {(t.data["doc"], t.data["offset"]): t.id for t in client.tasks.list(project=project.id, page_size=1000)}
+    gold = _gold_tasks(root)
+    with_relations = [t for t in gold if any(r["type"] == "relation" for r in t["annotations"][0]["result"])]
+    disputed, skipped = with_relations[0], with_relations[1]
+    for task in gold:
+        task_id = tasks[(task["data"]["doc"], task["data"]["offset"])]
+        result = task["annotations"][0]["result"]
+        if task is disputed:
+            client.annotations.create(id=task_id, result=[r for r in result if r["type"] == "labels"][:1])
+        client.annotations.create(id=task_id, result=result, was_cancelled=False)
+        if task is skipped:
+            client.annotations.create(id=task_id, result=[], was_cancelled=True)
+    extra_ids = [i for (doc, _), i in tasks.items() if doc.startswith("extra_")]
+    return {"client": client, "project": project, "tasks": tasks, "gold": gold, "extra_ids": sorted(extra_ids),
+            "extra_file": extra, "disputed": disputed}
+
+
+@pytest.fixture(scope="module")
+def pulled(annotated, labelstudio_server, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pull") / "seeds.json"
+    code, stdout, stderr = cli("labelstudio", "pull", *ls_args(labelstudio_server, "seeds"),
+                               "--out", str(out))
+    assert code == 0, stderr
+    return out, stdout, stderr
+
+
+def test_labelstudio_pull_equals_the_gold_in_every_span_and_relation(pulled, annotated, root):
+    from infer.schema import load_schema
+    from train.data import load_export
+    from train.validate import seed_documents, validate
+
+    out, stdout, stderr = pulled
+    tasks = json.loads(out.read_text("utf-8"))
+    gold = annotated["gold"]
+    assert len(tasks) == len(gold)  # the unannotated extra tasks are left out
+    by_place = {(t["data"]["doc"], t["data"]["offset"]): t for t in tasks}
+    for g in gold:
+        mine = by_place[(g["data"]["doc"], g["data"]["offset"])]
+        assert mine["data"]["text"] == g["data"]["text"]
+        assert len(mine["annotations"]) == 1
+        assert _spans_and_relations(mine) == _spans_and_relations(g), g["data"]
+    n_empty = sum(1 for g in gold if not g["annotations"][0]["result"])
+    assert f"{len(gold)} annotated ({n_empty} with nothing marked)" in stdout
+    assert f"{len(EXTRA_DOCS) + 1} without annotation" in stdout  # extra_a has two paragraphs
+    assert "1 cancelled annotations skipped" in stdout and "1 tasks with disagreeing annotations" in stdout
+    disputed = annotated["disputed"]["data"]
+    assert f"doc {disputed['doc']} para {disputed['para']}): 2 annotations disagree" in stderr
+    report = validate(load_export(out), load_schema(SCHEMA), seed_documents(SEEDS))
+    assert report.errors == [] and report.tasks == len(gold)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(pulled, tmp_path_factory):
+    """A few training steps on the pulled file (a tiny BERT: seconds on CPU)."""
+    folder = tmp_path_factory.mktemp("ls_model")
+    config = folder / "tiny.yaml"
+    config.write_text(yaml.safe_dump({
+        "schema": SCHEMA,
+        "data": {"exports": [str(pulled[0])], "seeds": str(SEEDS)},
+        "model": {"layers": 1, "hidden": 32, "heads": 2, "max_length": 64, "stride": 16},
+        "training": {"max_steps": 4, "batch_size": 8, "learning_rate": 1e-3},
+        "output": str(folder / "tiny"),
+    }))
+    code, out, err = cli("fit", "--config", str(config))
+    assert code == 0, err[-2000:]
+    return folder / "tiny"
+
+
+def test_labelstudio_pulled_file_trains_a_model(tiny_model, pulled):
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    tasks = json.loads(pulled[0].read_text("utf-8"))
+    assert metrics["train_paragraphs"] == len(tasks) and metrics["log_history"][-1]["step"] == 4
+    hashes = json.loads((tiny_model / "data_hashes.json").read_text())
+    assert list(hashes) == [str(pulled[0])]
+
+
+def test_labelstudio_preannotate_uploads_scored_predictions_and_leaves_annotations(
+        annotated, tiny_model, labelstudio_server, tmp_path):
+    from train.labelstudio import export_tasks
+
+    client, project = annotated["client"], annotated["project"]
+
+    def human_annotations() -> dict:
+        return {a["id"]: (a["updated_at"], a["result"]) for t in export_tasks(client, project.id) for a in t["annotations"]}
+
+    annotations_before = human_annotations()
+    order = tmp_path / "order.json"
+    args = ["labelstudio", "preannotate", *ls_args(labelstudio_server, "seeds"), "--model", str(tiny_model),
+            "--model-version", "tiny-1", "--order", str(order)]
+    for _ in range(2):  # a second run replaces the model version's predictions instead of adding more
+        code, out, err = cli(*args)
+        assert code == 0, err
+    extra_ids = annotated["extra_ids"]
+    assert f"pre-annotated {len(extra_ids)} tasks" in out
+    ranked = json.loads(order.read_text("utf-8"))
+    assert sorted(r["task"] for r in ranked) == extra_ids
+    assert [r["score"] for r in ranked] == sorted(r["score"] for r in ranked)
+    assert sum(r["regions"] for r in ranked) > 0  # the tiny model does tag (noise), so regions are checked
+    for task_id in extra_ids:
+        predictions = list(client.predictions.list(task=task_id))
+        assert len(predictions) == 1
+        p = predictions[0]
+        assert p.model_version == "tiny-1" and p.score == next(r["score"] for r in ranked if r["task"] == task_id)
+        text = client.tasks.get(id=str(task_id)).data["text"]
+        regions = [r for r in p.result if r["type"] == "labels"]
+        assert len(regions) == next(r["regions"] for r in ranked if r["task"] == task_id)
+        for r in regions:
+            assert text[r["value"]["start"]:r["value"]["end"]] == r["value"]["text"] and 0 < r["score"] <= 1
+        assert p.score == round(min((r["score"] for r in regions), default=1.0), 4)
+    exported = export_tasks(client, project.id)
+    assert {t["id"]: len(t["predictions"]) for t in exported} == {t["id"]: int(t["id"] in extra_ids) for t in exported}
+    assert human_annotations() == annotations_before and len(annotations_before) == len(annotated["gold"]) + 2
+
+
+def test_labelstudio_repush_creates_no_duplicates(annotated, labelstudio_server, root, tmp_path):
+    client, project = annotated["client"], annotated["project"]
+    before = len(list(client.tasks.list(project=project.id, page_size=1000)))
+    code, out, err = cli("labelstudio", "push", *ls_args(labelstudio_server, "seeds"), str(SEEDS),
+                         str(annotated["extra_file"]))
+    assert code == 0, err
+    assert out.startswith(f"pushed 0 paragraph tasks from 0 documents; {5 + len(EXTRA_DOCS)} documents already")
+    changed = tmp_path / "extra_b.txt"
+    changed.write_text(EXTRA_DOCS[1]["text"] + "\n\n新增一段。", encoding="utf-8")
+    code, out, err = cli("labelstudio", "push", *ls_args(labelstudio_server, "seeds"), str(changed))
+    assert code == 2 and "extra_b" in err and "different paragraphs" in err
+    assert len(list(client.tasks.list(project=project.id, page_size=1000))) == before
+
+
+def test_labelstudio_setup_finds_the_project_with_a_personal_access_token(annotated, labelstudio_server):
+    from label_studio_sdk import LabelStudio
+
+    pat = LabelStudio(base_url=labelstudio_server.url, api_key=labelstudio_server.token).tokens.create().token
+    assert pat.count(".") == 2  # a JWT refresh token, not the legacy token
+    code, out, err = cli("labelstudio", "setup", *ls_args(labelstudio_server, "seeds", key=pat))
+    assert code == 0, err
+    assert f"(id {annotated['project'].id}) found" in out
+    assert len([p for p in annotated["client"].projects.list(title="seeds") if p.title == "seeds"]) == 1
+
+
+@pytest.mark.parametrize("case", ["unreachable", "wrong_token", "conflicting_config"])
+def test_labelstudio_user_errors_give_one_error_line(labelstudio_server, case, tmp_path):
+    from label_studio_sdk import LabelStudio
+
+    url, key, project = labelstudio_server.url, labelstudio_server.token, "errors"
+    if case == "unreachable":
+        url = f"http://127.0.0.1:{_free_port()}"
+    elif case == "wrong_token":
+        key = "not-a-token"
+    else:
+        project = "conflict"
+        client = LabelStudio(base_url=url, api_key=key)
+        client.projects.create(title=project, label_config='<View><Text name="text" value="$text"/>'
+                               '<Labels name="label" toName="text"><Label value="PERSON"/></Labels></View>')
+    code, out, err = cli("labelstudio", "setup", "--url", url, "--api-key", key, "--project", project, "--schema", SCHEMA)
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and len(errors) == 1 and "Traceback" not in err, err
+    expected = {"unreachable": "cannot reach Label Studio", "wrong_token": "refused the API key",
+                "conflicting_config": "differs from the schema"}[case]
+    assert expected in errors[0]
+    if case == "conflicting_config":  # the existing project was left as it was
+        config = next(p for p in client.projects.list(title=project)).label_config
+        assert "PERSON" in config and "CHAIN" not in config
+
+
+def test_labelstudio_prediction_result_links_regions_by_rule_relations():
+    from infer.predict import Entity
+    from train.labelstudio import prediction_result
+
+    text = "新材料产业链链长张三主持召开会议"
+    entities = [Entity(0, 6, "CHAIN", "新材料产业链", 0.9), Entity(8, 10, "OFFICIAL", "张三", 0.6)]
+    result, score = prediction_result(text, entities)
+    regions = [r for r in result if r["type"] == "labels"]
+    assert [(r["value"]["start"], r["value"]["end"], r["value"]["labels"], r["score"]) for r in regions] == [
+        (0, 6, ["CHAIN"], 0.9), (8, 10, ["OFFICIAL"], 0.6)]
+    assert [(r["from_id"], r["to_id"], r["labels"]) for r in result if r["type"] == "relation"] == [
+        (regions[1]["id"], regions[0]["id"], ["LEADS"])]
+    assert score == 0.6
+    assert prediction_result(text, []) == ([], 1.0)
