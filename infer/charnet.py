@@ -96,6 +96,9 @@ class CharNetForTokenClassification(PreTrainedModel):
             nn.init.zeros_(module.bias)
         elif isinstance(module, nn.Embedding):
             nn.init.normal_(module.weight, std=0.1)
+        elif isinstance(module, CRF):  # a CRF added when fine-tuning an encoder saved without one
+            for p in (module.transitions, module.start, module.end):
+                nn.init.zeros_(p)
 
     def bigram_ids(self, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Rows of the bigram table for each token's (left, self) and (self, right) pairs; 0 = unknown."""

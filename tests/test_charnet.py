@@ -77,3 +77,13 @@ def test_save_and_load_through_the_auto_classes(tmp_path, crf):
     assert torch.allclose(net(input_ids=ids).logits, loaded(input_ids=ids).logits)
     assert loaded.bigram_keys.tolist() == [106]
     assert (loaded.crf is not None) == crf
+
+
+def test_a_crf_added_when_fine_tuning_starts_at_zero_and_trains(tmp_path):
+    small_net(crf=False, keys=[5 * 20 + 6]).save_pretrained(tmp_path)
+    net = AutoModelForTokenClassification.from_pretrained(tmp_path, crf=True)
+    assert all(torch.equal(p, torch.zeros_like(p)) for p in (net.crf.transitions, net.crf.start, net.crf.end))
+    ids = torch.tensor([[3, 5, 6, 7, 2]])
+    loss = net(input_ids=ids, labels=torch.tensor([[-100, 1, 2, 0, -100]])).loss
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(net.crf.transitions.grad).all()
