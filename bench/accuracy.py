@@ -1,4 +1,5 @@
-"""`python -m bench.accuracy`: how well the model tags, on the seed dev split and on CLUENER dev.
+"""`python -m bench.accuracy`: how well the model tags, on the seed dev split and on CLUENER dev
+(the fine-tuned model on the two shared classes, and the recipe's own encoder on all ten).
 
 The seed table is the project's own measure (seqeval strict, IOB2, on the recipe's held-out
 documents, exactly as `python -m train evaluate` scores them). CLUENER dev (when
@@ -46,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         shared = {name: row for name, row in table.items() if name in ("COMPANY", "OFFICIAL", "micro avg")}
         print(f"\nCLUENER dev ({cluener}; company -> COMPANY, position+name -> OFFICIAL):\n{format_table(shared)}")
         results["cluener_dev"] = {"file": str(cluener), "seqeval": shared}
+        encoder = config["model"]["base"]
+        if encoder and (Path(encoder) / "pretrain.json").is_file():  # the project's encoder keeps its CLUENER layer
+            from train.pretrain import cluener_table, load_encoder_tagger
+
+            native = cluener_table(load_encoder_tagger(encoder), cluener)
+            print(f"\nCLUENER dev, all ten classes, the encoder {encoder} itself:\n{format_table(native)}")
+            results["cluener_dev_encoder"] = {"encoder": encoder, "seqeval": native}
     else:
         print(f"\nCLUENER dev skipped: {cluener} not found")
         results["cluener_dev"] = None
