@@ -20,6 +20,9 @@ def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[s
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give the output the usual mode
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -18,3 +18,16 @@ def test_a_bad_line_is_named_after_the_good_ones_are_read(tmp_path):
     assert next(docs).id == "a"
     with pytest.raises(InputError, match=r"in\.jsonl:2: not UTF-8"):
         next(docs)
+
+
+def test_atomic_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+
+    from infer.io import write_json
+
+    umask = os.umask(0o022)
+    try:
+        write_json(tmp_path / "out.json", {"a": 1})
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
