@@ -75,3 +75,15 @@ def test_cluener_labels_map_onto_the_schema(tmp_path):
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
     [ex] = load_cluener(path)
     assert [(s.text, s.label) for s in ex.spans] == [("浙商银行", "COMPANY"), ("行长张三", "OFFICIAL"), ("市长李四", "OFFICIAL")]
+
+
+def test_a_missing_or_malformed_cluener_file_is_a_clear_error(tmp_path):
+    import pytest
+
+    from train.data import DataError, load_cluener
+
+    with pytest.raises(DataError, match="cannot read"):
+        load_cluener(tmp_path / "absent.json")
+    (tmp_path / "bad.json").write_text('{"text": "ok", "label": {}}\nnot json\n', encoding="utf-8")
+    with pytest.raises(DataError, match="bad.json:2"):
+        load_cluener(tmp_path / "bad.json")

@@ -158,8 +158,16 @@ def load_cluener(path: Path, native: bool = False) -> list[Example]:
     directly followed by a `name` -> one OFFICIAL (the guide's title-plus-name span); other classes
     stay O because they are not this schema's entities."""
     examples = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        row = json.loads(line)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot read a CLUENER2020 file ({exc.__class__.__name__})") from exc
+    for n, line in enumerate(lines, 1):
+        try:
+            row = json.loads(line)
+            row["text"]
+        except (json.JSONDecodeError, TypeError, KeyError) as exc:
+            raise DataError(f"{path}:{n}: not a CLUENER2020 line ({{\"text\", \"label\"}} JSON)") from exc
         spans: dict[str, list[tuple[int, int]]] = {}
         for kind, mentions in (row.get("label") or {}).items():
             spans[kind] = [(s, e + 1) for ranges in mentions.values() for s, e in ranges]
