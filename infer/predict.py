@@ -42,17 +42,17 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def best_paths(model, id2label: dict[int, str], logits: torch.Tensor, probs: torch.Tensor, sizes: list[int],
-               constrained: bool = True) -> list[list[int]]:
+def best_paths(model, logits: torch.Tensor, probs: torch.Tensor, sizes: list[int],
+               constraints: tuple[torch.Tensor, torch.Tensor] | None) -> list[list[int]]:
     """Tag ids of each window's characters ([CLS]/[SEP] excluded) from its logits [batch, time, tags]:
     the model's CRF when it has one (trained with [CLS]/[SEP] as O, so they stay in), else the best
-    valid IOB2 sequence under the softmax probabilities (`constrained`), or the plain argmax. Training
-    selects its best epoch with this same decoding."""
+    valid IOB2 sequence under the softmax probabilities (`constraints` from `bio_constraints`), or
+    the plain argmax when `constraints` is None. Training selects its best epoch with this decoding."""
     crf = getattr(model, "crf", None)
     if crf is not None:
         return [path[1 : n + 1] for path, n in zip(crf.viterbi(logits, [n + 2 for n in sizes]), sizes)]
-    if constrained:
-        transitions, start = bio_constraints(id2label)
+    if constraints is not None:
+        transitions, start = constraints
         log_p = probs[:, 1:].clamp_min(1e-12).log()
         return viterbi(log_p, sizes, transitions, start, torch.zeros_like(start))
     best = probs.argmax(-1).tolist()
@@ -74,43 +74,36 @@ class Tagger:
                 "train one with `python -m train fit --config configs/default.yaml` or pass --model"
             )
         settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        self.model_dir = model_dir
-        self.max_length: int = settings["max_length"]
-        self.stride: int = settings["stride"]
-        self.schema: Schema = load_schema(model_dir / "schema.yaml")
-        self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
-        self.encoder = CharEncoder(self.tokenizer)
-        self.device = pick_device(device)
         model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
         if quantize == "int8":
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8)
         elif quantize:
             raise ModelError(f"unknown --quantize {quantize!r}; use int8")
-        self.model = model.to(self.device).eval()
-        self.id2label = {int(k): v for k, v in self.model.config.id2label.items()}
-        self.batch_size = batch_size
-        self.constrained = True
+        self._bind(model.to(pick_device(device)), AutoTokenizer.from_pretrained(model_dir), settings["max_length"],
+                   settings["stride"], batch_size, load_schema(model_dir / "schema.yaml"), model_dir)
 
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int, stride: int, batch_size: int = 64) -> "Tagger":
         """A tagger over an in-memory model (training-time evaluation, benchmarks on other label sets)."""
         tagger = cls.__new__(cls)
-        tagger.model_dir = None
-        tagger.max_length, tagger.stride, tagger.schema = max_length, stride, None
-        tagger.tokenizer, tagger.encoder = tokenizer, CharEncoder(tokenizer)
-        tagger.device = next(model.parameters()).device
-        tagger.model = model.eval()
-        tagger.id2label = {int(k): v for k, v in model.config.id2label.items()}
-        tagger.batch_size = batch_size
-        tagger.constrained = True
+        tagger._bind(model, tokenizer, max_length, stride, batch_size, None, None)
         return tagger
+
+    def _bind(self, model, tokenizer, max_length: int, stride: int, batch_size: int, schema: Schema | None,
+              model_dir: Path | None) -> None:
+        self.model_dir = model_dir
+        self.max_length, self.stride, self.batch_size = max_length, stride, batch_size
+        self.schema = schema
+        self.tokenizer, self.encoder = tokenizer, CharEncoder(tokenizer)
+        self.model = model.eval()
+        self.device = next(model.parameters()).device
+        self.id2label = {int(k): v for k, v in model.config.id2label.items()}
+        self.constraints = bio_constraints(self.id2label)
+        self.constrained = True  # False: plain per-token argmax (what transformers' pipeline does)
 
     @property
     def window_chars(self) -> int:
         return self.max_length - 2  # [CLS] and [SEP]
-
-    def _paths(self, logits: torch.Tensor, probs: torch.Tensor, sizes: list[int]) -> list[list[int]]:
-        return best_paths(self.model, self.id2label, logits, probs, sizes, self.constrained)
 
     def _tag_windows(self, chunks: list[list[int]]) -> list[tuple[list[int], list[float]]]:
         """Best tag id and its probability for every token of every chunk.
@@ -131,7 +124,7 @@ class Tagger:
                 mask = (torch.arange(width) < torch.tensor(sizes)[:, None] + 2).long()
                 logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
                 probs = logits.softmax(-1).cpu()
-                paths = self._paths(logits.cpu(), probs, sizes)
+                paths = best_paths(self.model, logits.cpu(), probs, sizes, self.constraints if self.constrained else None)
                 for row, i in enumerate(batch):
                     n = sizes[row]
                     p = probs[row, 1 : n + 1].gather(1, torch.tensor(paths[row], dtype=torch.long).unsqueeze(1))

@@ -14,15 +14,9 @@ def run(*args, cwd):
 
 
 @pytest.fixture(scope="module")
-def tiny_model(root, tmp_path_factory):
+def tiny_model(root, tmp_path_factory, tiny_config):
     folder = tmp_path_factory.mktemp("model")
-    config = folder / "tiny.yaml"
-    config.write_text(yaml.safe_dump({
-        "data": {"dev_docs": ["004_e34ce637d7128e12"]},
-        "model": {"layers": 1, "hidden": 32, "heads": 2, "max_length": 64, "stride": 16},
-        "training": {"max_steps": 20, "batch_size": 8, "learning_rate": 1e-3},
-        "output": str(folder / "tiny"),
-    }))
+    config = tiny_config(folder, 20, {"dev_docs": ["004_e34ce637d7128e12"]})
     result = run("train", "fit", "--config", str(config), cwd=root)
     assert result.returncode == 0, result.stderr[-2000:]
     return folder / "tiny"

@@ -21,7 +21,6 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import pytest
-import yaml
 
 pytestmark = pytest.mark.skipif(
     find_spec("label_studio") is None or find_spec("label_studio_sdk") is None,
@@ -190,17 +189,10 @@ def test_labelstudio_pull_equals_the_gold_in_every_span_and_relation(pulled, ann
 
 
 @pytest.fixture(scope="module")
-def tiny_model(pulled, tmp_path_factory):
+def tiny_model(pulled, tmp_path_factory, tiny_config):
     """A few training steps on the pulled file (a tiny BERT: seconds on CPU)."""
     folder = tmp_path_factory.mktemp("ls_model")
-    config = folder / "tiny.yaml"
-    config.write_text(yaml.safe_dump({
-        "schema": SCHEMA,
-        "data": {"exports": [str(pulled[0])], "seeds": str(SEEDS)},
-        "model": {"layers": 1, "hidden": 32, "heads": 2, "max_length": 64, "stride": 16},
-        "training": {"max_steps": 4, "batch_size": 8, "learning_rate": 1e-3},
-        "output": str(folder / "tiny"),
-    }))
+    config = tiny_config(folder, 4, {"exports": [str(pulled[0])], "seeds": str(SEEDS)})
     code, out, err = cli("fit", "--config", str(config))
     assert code == 0, err[-2000:]
     return folder / "tiny"

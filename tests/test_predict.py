@@ -5,7 +5,6 @@ from types import SimpleNamespace
 import torch
 from hypothesis import given, settings, strategies as st
 
-from infer.encoding import CharEncoder
 from infer.predict import Tagger
 from infer.schema import load_schema
 from train.vocab import build_tokenizer
@@ -21,21 +20,18 @@ class DigitsAreMetrics(torch.nn.Module):
     def __init__(self):
         super().__init__()
         self.digit_ids = torch.tensor([TOKENIZER.convert_tokens_to_ids(str(d)) for d in range(10)])
+        self.scale = torch.nn.Parameter(torch.tensor(10.0))
+        self.config = SimpleNamespace(id2label=dict(enumerate(TAGS)))
 
     def forward(self, input_ids, attention_mask):
         digit = torch.isin(input_ids, self.digit_ids)
         prev = torch.cat([torch.zeros_like(digit[:, :1]), digit[:, :-1]], dim=1)
         tag = torch.where(digit & ~prev, TAGS.index("B-METRIC"), torch.where(digit, TAGS.index("I-METRIC"), 0))
-        return SimpleNamespace(logits=torch.nn.functional.one_hot(tag, len(TAGS)).float() * 10)
+        return SimpleNamespace(logits=torch.nn.functional.one_hot(tag, len(TAGS)).float() * self.scale)
 
 
 def stand_in(max_length: int, stride: int) -> Tagger:
-    tagger = Tagger.__new__(Tagger)
-    tagger.max_length, tagger.stride, tagger.batch_size = max_length, stride, 4
-    tagger.encoder, tagger.device = CharEncoder(TOKENIZER), torch.device("cpu")
-    tagger.model, tagger.id2label = DigitsAreMetrics(), dict(enumerate(TAGS))
-    tagger.constrained = True
-    return tagger
+    return Tagger.from_model(DigitsAreMetrics(), TOKENIZER, max_length, stride, batch_size=4)
 
 
 PIECES = st.sampled_from(["聊城", "實(shí)施", "增长", "１２", "7.5", "2024", "\n", " ", "，", "產業", "A", "%"])

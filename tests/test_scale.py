@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
 pytestmark = pytest.mark.slow
 
@@ -30,16 +29,10 @@ def read_jsonl(*paths):
 
 
 @pytest.fixture(scope="module")
-def ddp_run(root, tmp_path_factory):
+def ddp_run(root, tmp_path_factory, tiny_config):
     """`torchrun --nproc_per_node=2 -m train fit` for a few steps of a tiny model on CPU."""
     folder = tmp_path_factory.mktemp("ddp")
-    config = folder / "tiny.yaml"
-    config.write_text(yaml.safe_dump({
-        "data": {"dev_docs": ["004_e34ce637d7128e12"]},
-        "model": {"layers": 1, "hidden": 32, "heads": 2, "max_length": 64, "stride": 16},
-        "training": {"max_steps": 4, "batch_size": 8, "learning_rate": 1e-3},
-        "output": str(folder / "tiny"),
-    }))
+    config = tiny_config(folder, 4, {"dev_docs": ["004_e34ce637d7128e12"]})
     # `python -m torch.distributed.run` is the `torchrun` command; --standalone picks a free port.
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
                              "-m", "train", "fit", "--config", str(config)], cwd=root, capture_output=True,

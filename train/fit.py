@@ -21,6 +21,7 @@ import yaml
 
 from infer.encoding import CharEncoder
 from infer.io import write_json
+from infer.decode import bio_constraints
 from infer.predict import SETTINGS_FILE, Tagger, best_paths
 from infer.schema import Schema, load_schema
 from train.align import IGNORE, example_features
@@ -111,11 +112,13 @@ def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: d
 
 def metrics_fn(id2label: dict[int, str], labels: list[str], model):
     """Window-level micro-F1 for early stopping, decoded as inference decodes (CRF or constrained)."""
+    constraints = bio_constraints(id2label)
+
     def compute(eval_pred) -> dict:
         logits, gold_ids = eval_pred
         logits = torch.from_numpy(np.asarray(logits, dtype=np.float32))
         sizes = [int((row != IGNORE).sum()) for row in gold_ids]  # labelled tokens sit at 1..n
-        paths = best_paths(model, id2label, logits, logits.softmax(-1), sizes)
+        paths = best_paths(model, logits, logits.softmax(-1), sizes, constraints)
         gold, pred = [], []
         for path, g_row in zip(paths, gold_ids):
             gold.append([id2label[int(i)] for i in g_row[g_row != IGNORE]])

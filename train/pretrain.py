@@ -149,7 +149,7 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     trainer.train(resume_from_checkpoint=resume or None)
     shutil.rmtree(checkpoints, ignore_errors=True)  # the best weights are loaded; the stage is done
     tagger = Tagger.from_model(trainer.model.float().eval(), tokenizer, m["max_length"], m["stride"])
-    table = cluener_table(tagger, dev_path)
+    table = evaluate_tagger(tagger, dev_ex, CLUENER_CLASSES)
     print("CLUENER dev (seqeval strict):\n" + format_table(table), file=sys.stderr)
     return {"train_sentences": len(train_ex), "dev_sentences": len(dev_ex), "epochs_run": trainer.state.epoch,
             "cluener_dev": table, "train_hash": file_sha256(train_path), "dev_hash": file_sha256(dev_path)}
