@@ -71,12 +71,13 @@ def predict_main(argv: list[str]) -> int:
     from tqdm import tqdm
 
     from infer.predict import Tagger
-    from infer.tagging import chunked, read_inputs, tag_chunk
+    from infer.tagging import chunked, read_inputs, refuse_overwriting_input, tag_chunk
 
     if args.threads:
         torch.set_num_threads(args.threads)
 
     try:
+        refuse_overwriting_input(args.input, args.output)
         tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
         extractor = RelationExtractor.load(tagger)
         n = 0
@@ -106,8 +107,11 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if importlib.util.find_spec("ray") is None:
         parser.error('--engine ray needs Ray Data, which is not installed; install the extra: pip install -e ".[ray]"')
     from infer import ray_engine
+    from infer.tagging import input_files
 
     try:
+        if any(Path(args.output).resolve() == f.resolve() for f in input_files(args.input)):
+            raise InputError(f"--output {args.output} is the input; write the shards to another folder")
         summary = ray_engine.run(ray_engine.RayJob(
             model=args.model, input=args.input, output=args.output, docs_per_chunk=args.docs_per_chunk,
             batch_size=args.batch_size, quantize=args.quantize, num_workers=num_workers,
@@ -132,6 +136,8 @@ def records_main(argv: list[str]) -> int:
     parser.add_argument("--csv", default=None, help="also write one UTF-8 (with BOM) CSV per record type here")
     args = parser.parse_args(argv)
     try:
+        if Path(args.output).resolve() == Path(args.input).resolve():
+            raise InputError(f"--output {args.output} would overwrite the input; write to another file")
         outputs = [document_output(doc_id, text, ents, rels or None) for doc_id, text, ents, rels in
                    read_span_documents(Path(args.input))]
     except (InputError, RecordError) as exc:

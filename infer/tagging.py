@@ -46,14 +46,30 @@ def tag_chunk(tagger: Tagger, extractor: RelationExtractor, docs: list[Document]
     return rows
 
 
-def read_inputs(spec: str | Path) -> Iterator[Document]:
-    """Documents of `spec`: whatever infer.inputs.read_documents reads (a .txt, a folder of .txt,
-    a JSONL file), or a glob of such files (`archive/*.jsonl`) read in sorted order. Ids must be
-    unique across the files too, because outputs are joined back to inputs by id."""
+def input_files(spec: str | Path) -> list[Path]:
+    """The files or folders `spec` names: itself, or what its glob matches (sorted)."""
     path = Path(spec)
     files = [path] if path.exists() or not glob.has_magic(str(spec)) else sorted(Path(p) for p in glob.glob(str(spec)))
     if not files:
         raise InputError(f"{spec}: the pattern matches no file or folder")
+    return files
+
+
+def refuse_overwriting_input(spec: str | Path, output: str | Path) -> None:
+    """An InputError when `output` is one of the input files (or the input folder itself, or inside
+    an input folder as one of the .txt files it would read): writing it would destroy the input."""
+    out = Path(output).resolve()
+    for f in input_files(spec):
+        f = f.resolve()
+        if out == f or (f.is_dir() and out.parent == f and out.suffix == ".txt"):
+            raise InputError(f"--output {output} would overwrite the input {f}; write to another file")
+
+
+def read_inputs(spec: str | Path) -> Iterator[Document]:
+    """Documents of `spec`: whatever infer.inputs.read_documents reads (a .txt, a folder of .txt,
+    a JSONL file), or a glob of such files (`archive/*.jsonl`) read in sorted order. Ids must be
+    unique across the files too, because outputs are joined back to inputs by id."""
+    files = input_files(spec)
     seen: set[str] = set()
     for file in files:
         for doc in read_documents(file):

@@ -41,7 +41,7 @@ DEFAULTS: dict = {
         "patience": 6,  # epochs without a better dev micro-F1 before stopping
         "max_steps": -1,  # > 0 caps training (tests, smoke runs)
     },
-    "output": "models/default",
+    "output": None,  # the model folder; every recipe names it (or `fit --output`): no silent default
 }
 
 
@@ -80,6 +80,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     config = merge_config(DEFAULTS, read_yaml(path))
     if overrides:
         config = merge_config(config, overrides)
+    if not config["output"]:
+        raise ConfigError(f"{path}: the recipe names no output folder (add `output: models/NAME`, or give --output)")
     model = config["model"]
     if model["init"] not in ("scratch", "pretrained"):
         raise ConfigError(f"{path}: model.init must be 'scratch' or 'pretrained', not {model['init']!r}")

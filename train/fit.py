@@ -182,6 +182,32 @@ def _augmented(config: dict, train_ex: list[Example]) -> list[Example]:
     return augment(train_ex, a["copies"], config["training"]["seed"], extra)
 
 
+MODEL_MARKERS = (SETTINGS_FILE, "config.yaml", "data_hashes.json")
+
+
+def check_output_folder(output: Path) -> None:
+    """`fit` replaces a model folder it wrote before, and nothing else: an existing path that is not
+    a chain-ie model folder (a file, an empty or unrelated folder) is refused before any training."""
+    if not output.exists():
+        return
+    if not output.is_dir() or not all((output / name).is_file() for name in MODEL_MARKERS):
+        raise ConfigError(f"output {output} exists and is not a chain-ie model folder (no "
+                          f"{', '.join(MODEL_MARKERS)}); fit never deletes it: choose another output")
+
+
+def _swap_into_place(staging: Path, output: Path) -> None:
+    """Move the finished folder to `output`; an earlier model folder there is moved aside first and
+    deleted only after the new one is in place."""
+    check_output_folder(output)
+    old = None
+    if output.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
+        os.replace(output, old / output.name)
+    os.replace(staging, output)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def fit(config: dict) -> Path:
     """Train by the recipe, write the model folder, return its path."""
     from transformers import (DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer,
@@ -191,6 +217,8 @@ def fit(config: dict) -> Path:
     t = config["training"]
     set_seed(t["seed"])
     schema = load_schema(config["schema"])
+    output = Path(config["output"])
+    check_output_folder(output)
     train_ex, dev_ex = split_examples(config)
     report = validate(train_ex + dev_ex, schema, seed_documents(Path(config["data"]["seeds"])))
     if report.errors:
@@ -205,7 +233,6 @@ def fit(config: dict) -> Path:
     print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
           f"{len(dev_ds)} windows; device: {'cuda' if torch.cuda.is_available() else 'cpu'}", file=sys.stderr)
 
-    output = Path(config["output"])
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = _staging_dir(output)
     try:
@@ -287,9 +314,7 @@ def fit(config: dict) -> Path:
             metrics["dev"] = table
             print(format_table(table))
         write_json(staging / "metrics.json", metrics)
-        if output.exists():
-            shutil.rmtree(output)
-        os.replace(staging, output)
+        _swap_into_place(staging, output)
         trainer.accelerator.wait_for_everyone()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,0 +1,61 @@
+"""User mistakes that must never cost data: each row is a command line on files it sets up, the
+one-line `error:` fragment expected, exit code 2, and afterwards every file the user had is byte for
+byte unchanged and no output or temporary file is left behind. No row may pass by a traceback."""
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+SEED = "聊城市委书记李长萍调研信发集团，规上工业增加值同比增长7.5%。\n"
+
+
+def recipe(output: str | None) -> str:
+    config = {"schema": "configs/schema.yaml", "data": {"exports": ["annotations/gold"]},
+              "training": {"max_steps": 1}}
+    if output is not None:
+        config["output"] = output
+    return yaml.safe_dump(config)
+
+
+# (name, files to create {relative path: text}, argv with {tmp} for the folder, expected message fragment)
+ROWS = [
+    ("infer output is the input .txt", {"doc.txt": SEED},
+     ["infer", "--model", "{tmp}/no-model", "--input", "{tmp}/doc.txt", "--output", "{tmp}/doc.txt"],
+     "would overwrite the input"),
+    ("infer output is the input .jsonl", {"in.jsonl": '{"id": "a", "text": "信发集团"}\n'},
+     ["infer", "--model", "{tmp}/no-model", "--input", "{tmp}/in.jsonl", "--output", "{tmp}/in.jsonl"],
+     "would overwrite the input"),
+    ("infer output is a .txt the input folder would read", {"docs/a.txt": SEED},
+     ["infer", "--model", "{tmp}/no-model", "--input", "{tmp}/docs", "--output", "{tmp}/docs/a.txt"],
+     "would overwrite the input"),
+    ("records output is its input", {"spans.jsonl": '{"id": "a", "text": "x", "entities": []}\n'},
+     ["infer", "records", "--input", "{tmp}/spans.jsonl", "--output", "{tmp}/spans.jsonl"],
+     "would overwrite the input"),
+    ("fit output is a folder it did not create", {"precious/notes.txt": "keep me", "r.yaml": recipe("{tmp}/precious")},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "is not a chain-ie model folder"),
+    ("fit output is a file", {"model.bin": "keep me", "r.yaml": recipe("{tmp}/model.bin")},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "is not a chain-ie model folder"),
+    ("recipe without an output folder", {"r.yaml": recipe(None)},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "names no output folder"),
+]
+
+
+def snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("name,files,argv,fragment", ROWS, ids=[r[0] for r in ROWS])
+def test_user_mistake_is_one_error_line_and_loses_nothing(name, files, argv, fragment, root, tmp_path):
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text.replace("{tmp}", str(tmp_path)), encoding="utf-8")
+    before = snapshot(tmp_path)
+    result = subprocess.run([sys.executable, "-m", *[a.replace("{tmp}", str(tmp_path)) for a in argv]],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stderr[-1500:]
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and fragment in errors[0], result.stderr[-1500:]
+    assert snapshot(tmp_path) == before  # nothing changed, nothing added (no output, no temp file)
