@@ -308,3 +308,35 @@ def test_labelstudio_prediction_result_links_regions_by_rule_relations():
         (regions[1]["id"], regions[0]["id"], ["LEADS"])]
     assert score == 0.6
     assert prediction_result(text, []) == ([], 1.0)
+
+
+CORPUS = ROOT / "annotations" / "corpus"
+ARCHIVE = ROOT.parent / "shared" / "data" / "zh-gov-reports"
+
+
+@pytest.mark.skipif(not ARCHIVE.is_dir() or not CORPUS.is_dir(), reason="needs ../shared/data/zh-gov-reports")
+def test_labelstudio_corpus_round_trip_gives_identical_standoff_records(labelstudio_server, tmp_path):
+    """Stand-off passages -> tasks with annotations (text from the archive) -> pull -> stand-off again."""
+    from train.corpus import read_standoff, standoff_files
+
+    items = [item for f in standoff_files([CORPUS]) for item in read_standoff(f)]
+    sample = [i for i in items if i.relations][:4] + [i for i in items if not i.relations][:2]
+    source = tmp_path / "sample.jsonl"
+    source.write_text("".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in sample), encoding="utf-8")
+    args = ls_args(labelstudio_server, "corpus")
+    assert cli("labelstudio", "setup", *args)[0] == 0
+    code, out, err = cli("labelstudio", "push-corpus", *args, str(source), "--archive", str(ARCHIVE))
+    assert code == 0 and out.startswith(f"pushed {len(sample)} corpus passages"), err
+    code, out, err = cli("labelstudio", "push-corpus", *args, str(source), "--archive", str(ARCHIVE))
+    assert code == 0 and out.startswith(f"pushed 0 corpus passages with their annotations; {len(sample)}"), err
+    code, out, err = cli("labelstudio", "pull", *args, "--out", str(tmp_path / "export.json"))
+    assert code == 0, err
+    code, out, err = cli("corpus", "from-export", str(tmp_path / "export.json"), "--out", str(tmp_path / "back.jsonl"))
+    assert code == 0, err
+    back = {i.passage.id: i for i in read_standoff(tmp_path / "back.jsonl")}
+    assert sorted(back) == sorted(i.passage.id for i in sample)
+    for item in sample:
+        got = back[item.passage.id]
+        assert got.passage == item.passage
+        assert sorted(got.spans, key=lambda s: s["start"]) == sorted(item.spans, key=lambda s: s["start"])
+        assert sorted(got.relations, key=str) == sorted(item.relations, key=str)

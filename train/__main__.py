@@ -20,22 +20,34 @@ from train.validate import seed_documents, validate
 
 
 def cmd_validate(args) -> int:
+    from train.corpus import load_corpus, standoff_files
+
     schema = load_schema(args.schema)
-    examples = load_examples(args.paths)
+    exports = [p for p in map(Path, args.paths) if p.is_file() and p.suffix == ".json"]
+    exports += [f for p in map(Path, args.paths) if p.is_dir() for f in sorted(p.rglob("*.json"))]
+    standoff = [f for f in standoff_files(p for p in map(Path, args.paths) if p.is_dir() or p.suffix == ".jsonl")]
+    for p in map(Path, args.paths):
+        if not p.exists():
+            raise DataError(f"{p}: no such file or folder")
+    if not exports and not standoff:
+        raise DataError(f"no Label Studio export (.json) or stand-off corpus (.jsonl) in {' '.join(args.paths)}")
+    examples = load_examples(exports) if exports else []
+    if standoff:
+        if Path(args.archive).is_dir():
+            examples += load_corpus(standoff, args.archive)
+        else:
+            print(f"note: {args.archive} not found: the stand-off corpus ({len(standoff)} files) was not checked")
     docs = seed_documents(Path(args.seeds)) if args.seeds else None
     report = validate(examples, schema, docs)
     for error in report.errors:
         print(f"error: {error}", file=sys.stderr)
-    print(f"{report.tasks} annotated tasks in {len({ex.doc for ex in examples})} documents")
-    for name in schema.label_names:
-        print(f"  {name:<10} {report.labels[name]:>5} spans")
-    for name in schema.relation_names:
-        print(f"  {name:<10} {report.relations[name]:>5} relations")
+    print(f"{report.tasks} annotated tasks in {len({ex.doc for ex in examples})} documents "
+          f"({len(exports)} exports, {len(standoff)} stand-off files)")
     if report.errors:
         print(f"{len(report.errors)} errors", file=sys.stderr)
-        return 1
-    print("ok")
-    return 0
+    print("spans: " + " ".join(f"{n}={report.labels[n]}" for n in schema.label_names)
+          + " relations: " + " ".join(f"{n}={report.relations[n]}" for n in schema.relation_names))
+    return 1 if report.errors else 0
 
 
 def cmd_fit(args) -> int:
@@ -105,7 +117,7 @@ def cmd_relations(args) -> int:
     from train.relations import format_relation_report, train_relations
 
     config = load_config(args.config)
-    train, dev = split_examples(config)
+    train, dev, _ = split_examples(config)
     settings = train_relations(args.model, train, dev, config["training"]["seed"])
     print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
     print(f"chosen: {settings['combination']} (dev micro-F1 with gold entities, then end to end); "
@@ -123,7 +135,7 @@ def cmd_main(args) -> int:
     started = time.time()
     config = load_config(args.config)
     output = fit(config)
-    train, dev = split_examples(config)
+    train, dev, _ = split_examples(config)
     settings = train_relations(output, train, dev, config["training"]["seed"])
     print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
     print(f"relations: {settings['combination']} chosen on dev")
@@ -131,17 +143,123 @@ def cmd_main(args) -> int:
     code = predict_main(["--model", str(output), "--input", config["data"]["seeds"], "--output", str(records)])
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
     print(f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
-    if "dev" in metrics:
-        print(f"dev micro-F1 {metrics['dev']['micro avg']['f1']:.4f}")
+    for split in ("dev", "test"):
+        if split in metrics:
+            print(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
+                  + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
+                              if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
     return code
+
+
+def cmd_corpus_select(args) -> int:
+    from collections import Counter
+
+    from infer.predict import Tagger
+    from train.corpus import Annotated, write_standoff
+    from train.select import candidates, cue_score, rank_with_model, select
+
+    archive = Path(args.archive)
+    if not archive.is_dir():
+        raise DataError(f"{archive}: archive folder not found (a folder of .txt files, one document per blank-line block)")
+    cands = candidates(archive, args.exclude)
+    if args.skip:  # a later round: passages already selected or annotated are not offered again
+        from train.corpus import corpus_passages
+
+        done = {p.id for p in corpus_passages(args.skip)}
+        cands = [c for c in cands if c.passage.id not in done]
+    if args.regions:
+        cands = [c for c in cands if c.passage.region in set(args.regions)]
+    if not cands:
+        raise DataError(f"{archive}: no passage of 250-700 characters with numbers, companies or chains")
+    shortlist = sorted(cands, key=lambda c: (-cue_score(c), c.passage.id))[: args.shortlist]
+    print(f"{len(cands)} candidate passages; tagging the {len(shortlist)} best-cued with {args.model}", file=sys.stderr)
+    rank_with_model(shortlist, Tagger(args.model), archive)
+    chosen = select(shortlist, args.count, args.per_doc)
+    write_standoff([Annotated(c.passage) for c in chosen], Path(args.out))
+    regions = Counter(c.passage.region for c in chosen)
+    kinds = Counter(c.passage.kind for c in chosen)
+    predicted = sum((c.labels for c in chosen), Counter())
+    print("regions: " + " ".join(f"{k}={n}" for k, n in regions.most_common()))
+    print(f"selected {len(chosen)} passages from {len({c.passage.document for c in chosen})} documents, "
+          f"{len(regions)} regions, {sum(c.statement for c in chosen)} with a 链长/链主 statement")
+    print("kinds: " + " ".join(f"{k}={n}" for k, n in kinds.most_common()))
+    print("predicted spans: " + " ".join(f"{k}={n}" for k, n in sorted(predicted.items())))
+    print(f"written to {args.out} (stand-off pointers; `python -m train corpus materialise` writes their text)")
+    return 0
+
+
+def cmd_corpus_materialise(args) -> int:
+    from infer.io import atomic_writer
+    from train.corpus import passage_text, read_standoff, standoff_files
+
+    n = 0
+    with atomic_writer(args.out) as out:
+        for f in standoff_files(args.paths):
+            for item in read_standoff(f):
+                row = {"id": item.passage.id, "text": passage_text(item.passage, Path(args.archive)),
+                       "spans": item.spans, "relations": item.relations}
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                n += 1
+    print(f"wrote {n} passages to {args.out} (research-use text: keep it out of the repo)")
+    return 0
+
+
+def cmd_corpus_from_export(args) -> int:
+    from train.corpus import from_tasks, write_standoff
+
+    tasks = json.loads(Path(args.export).read_text(encoding="utf-8"))
+    items = from_tasks(tasks if isinstance(tasks, list) else [])
+    if not items:
+        raise DataError(f"{args.export}: no annotated corpus task (tasks pushed with `labelstudio push-corpus`)")
+    write_standoff(items, Path(args.out))
+    print(f"wrote {len(items)} stand-off passages to {args.out}")
+    return 0
+
+
+def add_corpus_parser(sub) -> None:
+    corpus = sub.add_parser("corpus", help="the stand-off annotated corpus: select passages to annotate, "
+                                           "materialise their text").add_subparsers(dest="corpus_command", required=True)
+    p = corpus.add_parser("select", help="rank an archive's passages for annotation (least confident first, "
+                          "label diversity, every 链长/链主 statement, region and kind coverage)")
+    p.add_argument("--archive", default="../shared/data/zh-gov-reports",
+                   help="folder of .txt files, one document per blank-line block, optional MANIFEST.tsv "
+                   "(default: %(default)s)")
+    p.add_argument("--model", default="models/default", help="tagger that ranks the candidates (default: %(default)s)")
+    p.add_argument("--count", type=int, default=300, help="passages to select (default: %(default)s)")
+    p.add_argument("--per-doc", type=int, default=2, help="at most this many per document, 链长/链主 statements "
+                   "excepted (default: %(default)s)")
+    p.add_argument("--shortlist", type=int, default=3000,
+                   help="candidates tagged by the model, the best-cued first (default: %(default)s)")
+    p.add_argument("--exclude", nargs="*", default=["聊城"],
+                   help="drop passages containing any of these terms (default: 聊城, the seed city)")
+    p.add_argument("--skip", nargs="*", default=[],
+                   help="stand-off files or folders of passages already selected or annotated (earlier rounds)")
+    p.add_argument("--regions", nargs="*", default=[],
+                   help="only passages of these regions (province names as `select` prints them, e.g. 四川 河北)")
+    p.add_argument("--out", required=True, help="stand-off JSONL of the selected passages (no text)")
+    p.set_defaults(func=cmd_corpus_select)
+    p = corpus.add_parser("materialise", help="write the text of stand-off passages as JSONL {id,text,spans,relations}")
+    p.add_argument("paths", nargs="+", help="stand-off JSONL files or folders")
+    p.add_argument("--archive", default="../shared/data/zh-gov-reports", help="(default: %(default)s)")
+    p.add_argument("--out", required=True, help="JSONL to write (outside the repo: the text is research-use)")
+    p.set_defaults(func=cmd_corpus_materialise)
+    p = corpus.add_parser("from-export", help="stand-off records from a Label Studio JSON export of corpus tasks "
+                          "(`labelstudio pull`): the end of the annotation loop")
+    p.add_argument("export", help="Label Studio JSON export")
+    p.add_argument("--out", required=True, help="stand-off JSONL to write (no text)")
+    p.set_defaults(func=cmd_corpus_from_export)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train", description="Train and evaluate chain-ie taggers.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("validate", help="check Label Studio JSON exports against the schema and the seed articles")
-    p.add_argument("paths", nargs="+", help="export files or folders")
+    p = sub.add_parser("validate", help="check Label Studio JSON exports and stand-off corpus files against the "
+                       "schema, the seed articles and the archive (hashes, offsets, labels, overlaps, relation types)")
+    p.add_argument("paths", nargs="+", help="export .json files, stand-off .jsonl files, or folders searched for both "
+                   "(e.g. annotations)")
+    p.add_argument("--archive", default="../shared/data/zh-gov-reports",
+                   help="the archive stand-off passages point into (default: %(default)s)")
     p.add_argument("--schema", default="configs/schema.yaml")
     p.add_argument("--seeds", default="annotations/seeds",
                    help="folder of the annotated articles: every paragraph must have a task ('' to skip)")
@@ -182,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_main)
 
     add_labelstudio_parser(sub)
+    add_corpus_parser(sub)
 
     args = parser.parse_args(argv)
     try:

@@ -11,7 +11,11 @@ DEFAULTS: dict = {
     "data": {
         "exports": ["annotations/gold"],  # Label Studio JSON exports (files or folders)
         "seeds": "annotations/seeds",  # the articles the exports annotate (coverage check, batch inference)
-        "dev_docs": [],  # document-level split: these documents are held out for dev
+        # the stand-off corpus (train/corpus.py): files or folders, and the archive its passages point into
+        "corpus": [],
+        "archive": "../shared/data/zh-gov-reports",
+        "dev_docs": [],  # document-level split: these documents are held out for dev (recipe choices)
+        "test_docs": [],  # ... and these for test (reported, never tuned on)
         # intermediate supervised NER before the seed gold (skipped with a note when absent)
         "intermediate": {"cluener": None, "epochs": 0},
         # entity-substitution copies of the training paragraphs (train/augment.py); names drawn from

@@ -27,6 +27,7 @@ from infer.schema import Schema, load_schema
 from train.align import IGNORE, example_features
 from train.augment import augment
 from train.config import ConfigError
+from train.corpus import standoff_files
 from train.data import Example, export_files, file_sha256, load_cluener, load_examples
 from train.evaluate import evaluate_tagger, format_table, score
 from train.validate import seed_documents, validate
@@ -87,17 +88,54 @@ def _is_charnet(base: str) -> bool:
     return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == MODEL_TYPE
 
 
-def split_examples(config: dict) -> tuple[list[Example], list[Example]]:
-    examples = load_examples(config["data"]["exports"])
-    dev_docs = set(config["data"]["dev_docs"])
-    unknown = dev_docs - {ex.doc for ex in examples}
-    if unknown:
-        raise ConfigError(f"data.dev_docs names documents with no annotations: {sorted(unknown)}")
-    train = [ex for ex in examples if ex.doc not in dev_docs]
+def recipe_examples(config: dict) -> list[Example]:
+    """The recipe's gold: its Label Studio exports plus its stand-off corpus materialised from the
+    archive (without the archive: one note, and the corpus is left out)."""
+    from train.corpus import load_corpus
+
+    data = config["data"]
+    examples = load_examples(data["exports"])
+    if data["corpus"]:
+        if Path(data["archive"]).is_dir():
+            examples += load_corpus(data["corpus"], data["archive"])
+        else:
+            print(f"note: {data['archive']} not found: training without the stand-off corpus "
+                  f"({', '.join(map(str, data['corpus']))})", file=sys.stderr)
+    return examples
+
+
+def split_examples(config: dict) -> tuple[list[Example], list[Example], list[Example]]:
+    """(train, dev, test) by document, as the recipe's data.dev_docs and data.test_docs say. Split
+    documents whose gold is absent (the corpus without its archive) are dropped from the split."""
+    examples = recipe_examples(config)
+    known = {ex.doc for ex in examples}
+    dev_docs, test_docs = set(config["data"]["dev_docs"]), set(config["data"]["test_docs"])
+    if dev_docs & test_docs:
+        raise ConfigError(f"documents in both data.dev_docs and data.test_docs: {sorted(dev_docs & test_docs)[:5]}")
+    if not config["data"]["corpus"] or Path(config["data"]["archive"]).is_dir():
+        unknown = (dev_docs | test_docs) - known
+        if unknown:
+            raise ConfigError(f"data.dev_docs/test_docs name documents with no annotations: {sorted(unknown)[:5]}")
+    train = [ex for ex in examples if ex.doc not in dev_docs | test_docs]
     dev = [ex for ex in examples if ex.doc in dev_docs]
+    test = [ex for ex in examples if ex.doc in test_docs]
     if not train:
-        raise ConfigError("no training examples left after the dev split")
-    return train, dev
+        raise ConfigError("no training examples left after the dev/test split")
+    return train, dev, test
+
+
+def split_table(splits: dict[str, list[Example]], schema: Schema) -> str:
+    """Documents, paragraphs, spans per label and relations of each split, as a small table."""
+    from collections import Counter
+
+    head = f"{'split':<6} {'docs':>5} {'paras':>6} " + " ".join(f"{n:>9}" for n in schema.label_names) + f" {'relations':>9}"
+    rows = [head]
+    for name, examples in splits.items():
+        labels = Counter(s.label for ex in examples for s in ex.spans)
+        rels = sum(len(ex.relations) for ex in examples)
+        rows.append(f"{name:<6} {len({ex.doc for ex in examples}):>5} {len(examples):>6} "
+                    + " ".join(f"{labels[n]:>9}" for n in schema.label_names) + f" {rels:>9}")
+    return "\n".join(rows)
 
 
 def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
@@ -219,11 +257,12 @@ def fit(config: dict) -> Path:
     schema = load_schema(config["schema"])
     output = Path(config["output"])
     check_output_folder(output)
-    train_ex, dev_ex = split_examples(config)
-    report = validate(train_ex + dev_ex, schema, seed_documents(Path(config["data"]["seeds"])))
+    train_ex, dev_ex, test_ex = split_examples(config)
+    report = validate(train_ex + dev_ex + test_ex, schema, seed_documents(Path(config["data"]["seeds"])))
     if report.errors:
         raise ConfigError("the training data has errors; run `python -m train validate` on it:\n  "
                           + "\n  ".join(report.errors[:20]))
+    print(split_table({"train": train_ex, "dev": dev_ex, "test": test_ex}, schema), file=sys.stderr)
     model, tokenizer = build_model(config, schema)
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
@@ -289,6 +328,7 @@ def fit(config: dict) -> Path:
                                              "stride": config["model"]["stride"]})
         files = export_files(config["data"]["exports"])
         hashes = {str(f): file_sha256(f) for f in files}
+        hashes.update({str(f): file_sha256(f) for f in standoff_files(config["data"]["corpus"])})
         if intermediate_rows:
             cluener = Path(config["data"]["intermediate"]["cluener"])
             hashes[str(cluener)] = file_sha256(cluener)
@@ -309,10 +349,11 @@ def fit(config: dict) -> Path:
             "processes": trainer.args.world_size,
             "log_history": trainer.state.log_history,
         }
-        if dev_ex:
-            table = evaluate_tagger(Tagger(staging), dev_ex, schema.label_names)
-            metrics["dev"] = table
-            print(format_table(table))
+        for name, held_out in (("dev", dev_ex), ("test", test_ex)):
+            if held_out:
+                table = evaluate_tagger(Tagger(staging), held_out, schema.label_names)
+                metrics[name] = table
+                print(f"{name} ({len(held_out)} paragraphs):\n{format_table(table)}")
         write_json(staging / "metrics.json", metrics)
         _swap_into_place(staging, output)
         trainer.accelerator.wait_for_everyone()

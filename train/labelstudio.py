@@ -168,6 +168,39 @@ def push_documents(client: LabelStudio, project_id: int, documents: list[Documen
     return report
 
 
+def corpus_tasks(items: list, archive: Path) -> list[dict]:
+    """Label Studio tasks, with their gold as an annotation, for stand-off corpus passages
+    (train.corpus.Annotated): the text is materialised from the archive (hash checked) and the task
+    data carries the stand-off pointer, so a pull converts back with train.corpus.from_tasks."""
+    from dataclasses import asdict
+
+    from train.corpus import passage_text
+
+    tasks = []
+    for item in items:
+        p = item.passage
+        text = passage_text(p, archive)
+        result = [{"id": s["id"], "type": "labels", "from_name": FROM_NAME, "to_name": TO_NAME,
+                   "value": {"start": s["start"], "end": s["end"], "labels": [s["label"]],
+                             "text": text[s["start"] : s["end"]]}} for s in item.spans]
+        result += [{"type": "relation", "from_id": r["from"], "to_id": r["to"], "direction": "right",
+                    "labels": [r["type"]]} for r in item.relations]
+        tasks.append({"data": {"text": text, "doc": p.document, "para": p.start,
+                               "offset": p.start, "passage": asdict(p)},
+                      "annotations": [{"result": result}]})
+    return tasks
+
+
+def push_corpus(client: LabelStudio, project_id: int, tasks: list[dict]) -> tuple[int, int]:
+    """Import corpus tasks with their annotations; passages already in the project are skipped.
+    Returns (imported, skipped)."""
+    present = {(t.data.get("passage") or {}).get("id") for t in client.tasks.list(project=project_id, page_size=1000)}
+    new = [t for t in tasks if t["data"]["passage"]["id"] not in present]
+    for start in range(0, len(new), IMPORT_BATCH):
+        client.projects.import_tasks(id=project_id, request=new[start : start + IMPORT_BATCH])
+    return len(new), len(tasks) - len(new)
+
+
 def export_tasks(client: LabelStudio, project_id: int) -> list[dict]:
     """All tasks of the project as Label Studio's JSON export (exact code-point offsets, relations kept)."""
     raw = b"".join(client.projects.exports.download_sync(project_id, export_type="JSON", download_all_tasks=True))
@@ -313,6 +346,19 @@ def cmd_push(args) -> int:
     return 0
 
 
+def cmd_push_corpus(args) -> int:
+    from train.corpus import read_standoff, standoff_files
+
+    client, schema = _session(args)
+    items = [item for f in standoff_files(args.paths) for item in read_standoff(f)]
+    tasks = corpus_tasks(items, Path(args.archive))
+    with api_errors(args.url):
+        project = open_project(client, schema, args.project)
+        added, skipped = push_corpus(client, project.id, tasks)
+    print(f"pushed {added} corpus passages with their annotations; {skipped} already in the project were skipped")
+    return 0
+
+
 def cmd_pull(args) -> int:
     client, schema = _session(args)
     with api_errors(args.url):
@@ -379,6 +425,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = cmds.add_parser("push", parents=[common], help="import documents as paragraph tasks (idempotent)")
     p.add_argument("paths", nargs="+", help='.txt files, folders of .txt, or JSONL with {"id", "text"}')
     p.set_defaults(func=cmd_push)
+    p = cmds.add_parser("push-corpus", parents=[common],
+                        help="import stand-off corpus passages (text from the archive) with their annotations")
+    p.add_argument("paths", nargs="+", help="stand-off JSONL files or folders (e.g. annotations/corpus)")
+    p.add_argument("--archive", default="../shared/data/zh-gov-reports", help="(default: %(default)s)")
+    p.set_defaults(func=cmd_push_corpus)
     p = cmds.add_parser("pull", parents=[common],
                         help="export annotations as Label Studio JSON, validate them, write the training file")
     p.add_argument("--out", required=True, help="the export to write (use it in a recipe's data.exports)")

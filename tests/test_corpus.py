@@ -1,0 +1,114 @@
+"""The stand-off corpus: passages cut from an archive, materialised with a hash check, validated,
+split by document, and the selection command on a tiny archive."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from train.corpus import (Annotated, CorpusError, cut_passages, load_corpus, make_passage, province_of,
+                          read_manifest, read_standoff, write_standoff)
+
+DOC_A = ("2025年全市规上工业增加值同比增长8.4%，以华鲁集团为链主的精细化工产业链营收突破千亿元。\n"
+         + "四川省委常委、高端装备产业链链长刘明调研东方电气集团，要求加快项目建设。" * 6 + "\n"
+         + "新能源汽车产业链引入宁德时代、比亚迪等企业，投资2.1亿元建设电池项目。" * 5)
+DOC_B = "国务院常务会议听取汇报。" * 30
+
+
+@pytest.fixture
+def archive(tmp_path) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / "reports.txt").write_text(DOC_A + "\n\n" + DOC_B, encoding="utf-8")
+    (folder / "MANIFEST.tsv").write_text("file\tdoc_index\tkind\tregion\tyear\ttitle\n"
+                                         "reports.txt\t0\tprovincial_gwr\t四川省\t2025\t报告\n"
+                                         "reports.txt\t1\tnews\t全国\t2024\t【要闻】湖南：会议\n", encoding="utf-8")
+    return folder
+
+
+def test_passages_are_cut_at_line_or_sentence_ends_within_the_bounds():
+    text = "甲" * 100 + "\n" + ("乙" * 59 + "。") * 12 + "\n" + "丙" * 300
+    for start, end in cut_passages(text, 250, 700):
+        assert 250 <= end - start <= 700
+        assert start == 0 or text[start - 1] in "\n。"
+        assert end == len(text) or text[end] == "\n" or text[end - 1] == "。"
+    assert cut_passages("短" * 100) == []
+
+
+def test_region_is_the_province_or_the_one_province_a_national_title_names():
+    assert province_of("河北省保定市易县") == "河北"
+    assert province_of("保定市") == "河北"
+    assert province_of("全国", "【开好局起好步】湖南：产业链创新") == "湖南"
+    assert province_of("全国", "国内联播快讯") == "全国"
+
+
+def test_standoff_round_trip_materialises_spans_and_checks_the_hash(archive, tmp_path):
+    manifest = read_manifest(archive)
+    start, end = cut_passages(DOC_A, 250, 700)[0]
+    passage = make_passage(archive, "reports.txt", 0, start, end, manifest)
+    assert passage.region == "四川" and passage.kind == "provincial_gwr" and passage.document == "reports.txt#0"
+    text = DOC_A[start:end]
+    s = text.index("华鲁集团")
+    item = Annotated(passage, [{"id": "c1", "start": s, "end": s + 4, "label": "COMPANY"}], [])
+    standoff = tmp_path / "corpus" / "gold.jsonl"
+    write_standoff([item], standoff)
+    assert "华鲁集团" not in standoff.read_text(encoding="utf-8")  # stand-off: no text of the archive
+    [ex] = load_corpus([standoff.parent], archive)
+    assert ex.text == text and ex.doc == "reports.txt#0" and ex.offset == start
+    assert [(sp.text, sp.label) for sp in ex.spans] == [("华鲁集团", "COMPANY")]
+    # the archive changes under the stand-off record: one clear error naming the passage
+    (archive / "reports.txt").write_text(DOC_A.replace("华鲁", "鲁华") + "\n\n" + DOC_B, encoding="utf-8")
+    from train import corpus
+
+    corpus._documents.cache_clear()
+    with pytest.raises(CorpusError, match=f"passage {passage.id}: .*does not match its sha256"):
+        load_corpus([standoff], archive)
+
+
+def test_a_malformed_standoff_line_names_file_and_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x"}\n', encoding="utf-8")
+    with pytest.raises(CorpusError, match="bad.jsonl:1: not a stand-off passage line"):
+        read_standoff(bad)
+
+
+def test_validate_counts_the_standoff_corpus_and_catches_a_bad_span(archive, tmp_path, root):
+    manifest = read_manifest(archive)
+    start, end = cut_passages(DOC_A, 250, 700)[0]
+    passage = make_passage(archive, "reports.txt", 0, start, end, manifest)
+    text = DOC_A[start:end]
+    c, ch = text.index("华鲁集团"), text.index("精细化工产业链")
+    good = Annotated(passage, [{"id": "c1", "start": c, "end": c + 4, "label": "COMPANY"},
+                               {"id": "h1", "start": ch, "end": ch + 7, "label": "CHAIN"}],
+                     [{"from": "c1", "to": "h1", "type": "ANCHORS"}])
+    write_standoff([good], tmp_path / "ok" / "gold.jsonl")
+    run = lambda path: subprocess.run([sys.executable, "-m", "train", "validate", str(path), "--seeds", "",
+                                       "--archive", str(archive)], cwd=root, capture_output=True, text=True)
+    result = run(tmp_path / "ok")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == ("spans: COMPANY=1 METRIC=0 CHAIN=1 OFFICIAL=0 "
+                                              "relations: LEADS=0 ANCHORS=1 MEMBER_OF=0 MEASURES=0")
+    wrong = Annotated(passage, good.spans, [{"from": "h1", "to": "c1", "type": "ANCHORS"}])
+    write_standoff([wrong], tmp_path / "bad" / "gold.jsonl")
+    result = run(tmp_path / "bad")
+    assert result.returncode == 1 and "ANCHORS is not allowed from CHAIN" in result.stderr
+
+
+def test_select_ranks_an_archive_and_writes_pointers_only(archive, tmp_path, root, tiny_config):
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    config = tiny_config(model_dir, 2, {"dev_docs": ["004_e34ce637d7128e12"]})
+    assert subprocess.run([sys.executable, "-m", "train", "fit", "--config", str(config)], cwd=root,
+                          capture_output=True).returncode == 0
+    out = tmp_path / "sel.jsonl"
+    result = subprocess.run([sys.executable, "-m", "train", "corpus", "select", "--archive", str(archive),
+                             "--model", str(model_dir / "tiny"), "--count", "5", "--out", str(out)],
+                            cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    # DOC_B has no number, company or chain: only DOC_A's passages are candidates; the one with a
+    # 链长/链主 statement is taken whatever the per-document cap
+    assert rows and {r["doc"] for r in rows} == {0}
+    assert all(set(r) >= {"id", "source", "doc", "start", "end", "sha256", "region"} and "text" not in r for r in rows)
+    assert "with a 链长/链主 statement" in result.stdout
