@@ -171,7 +171,7 @@ def cmd_corpus_select(args) -> int:
         cands = [c for c in cands if c.passage.region in set(args.regions)]
     if not cands:
         raise DataError(f"{archive}: no passage of 250-700 characters with numbers, companies or chains")
-    shortlist = sorted(cands, key=lambda c: (-cue_score(c), c.passage.id))[: args.shortlist]
+    shortlist = sorted(cands, key=lambda c: (-cue_score(c, args.focus), c.passage.id))[: args.shortlist]
     print(f"{len(cands)} candidate passages; tagging the {len(shortlist)} best-cued with {args.model}", file=sys.stderr)
     rank_with_model(shortlist, Tagger(args.model), archive)
     chosen = select(shortlist, args.count, args.per_doc)
@@ -216,6 +216,18 @@ def cmd_corpus_from_export(args) -> int:
     return 0
 
 
+def cmd_corpus_consistency(args) -> int:
+    from train.corpus import load_corpus, unannotated_occurrences
+
+    examples = load_corpus(args.paths, args.archive)
+    found = unannotated_occurrences(examples)
+    for ex, start, name, label in found:
+        context = ex.text[max(0, start - 12) : start + len(name) + 12].replace("\n", " ")
+        print(f"{ex.source.rsplit(':', 1)[-1]}\t{start}\t{label}\t{name}\t{context}")
+    print(f"{len(found)} unannotated occurrences of annotated COMPANY/CHAIN/OFFICIAL strings", file=sys.stderr)
+    return 0
+
+
 def add_corpus_parser(sub) -> None:
     corpus = sub.add_parser("corpus", help="the stand-off annotated corpus: select passages to annotate, "
                                            "materialise their text").add_subparsers(dest="corpus_command", required=True)
@@ -232,6 +244,8 @@ def add_corpus_parser(sub) -> None:
                    help="candidates tagged by the model, the best-cued first (default: %(default)s)")
     p.add_argument("--exclude", nargs="*", default=["聊城"],
                    help="drop passages containing any of these terms (default: 聊城, the seed city)")
+    p.add_argument("--focus", choices=["statement", "company", "official", "chain", "metric"], default=None,
+                   help="shortlist passages rich in this kind of cue (a later round that fills a gap)")
     p.add_argument("--skip", nargs="*", default=[],
                    help="stand-off files or folders of passages already selected or annotated (earlier rounds)")
     p.add_argument("--regions", nargs="*", default=[],
@@ -243,6 +257,11 @@ def add_corpus_parser(sub) -> None:
     p.add_argument("--archive", default="../shared/data/zh-gov-reports", help="(default: %(default)s)")
     p.add_argument("--out", required=True, help="JSONL to write (outside the repo: the text is research-use)")
     p.set_defaults(func=cmd_corpus_materialise)
+    p = corpus.add_parser("consistency", help="list every unannotated occurrence of an annotated COMPANY/CHAIN/"
+                          "OFFICIAL string (passage, offset, label, string, context): the consistency pass")
+    p.add_argument("paths", nargs="+", help="stand-off JSONL files or folders")
+    p.add_argument("--archive", default="../shared/data/zh-gov-reports", help="(default: %(default)s)")
+    p.set_defaults(func=cmd_corpus_consistency)
     p = corpus.add_parser("from-export", help="stand-off records from a Label Studio JSON export of corpus tasks "
                           "(`labelstudio pull`): the end of the annotation loop")
     p.add_argument("export", help="Label Studio JSON export")

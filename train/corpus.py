@@ -272,3 +272,22 @@ def from_tasks(tasks: list[dict]) -> list[Annotated]:
                 relations.append({"from": str(item["from_id"]), "to": str(item["to_id"]), "type": item["labels"][0]})
         out.append(Annotated(passage, sorted(spans, key=lambda s: (s["start"], s["end"])), relations))
     return out
+
+
+def unannotated_occurrences(examples: list[Example], labels: tuple[str, ...] = ("COMPANY", "CHAIN", "OFFICIAL"),
+                            min_chars: int = 2) -> list[tuple[Example, int, str, str]]:
+    """The consistency pass: every occurrence of an annotated string (of `labels`) that no span of
+    its passage touches, as (example, start, string, label), for an annotator to accept or fix."""
+    names: dict[str, str] = {}
+    for ex in examples:
+        for s in ex.spans:
+            if s.label in labels and len(s.text) >= min_chars:
+                names.setdefault(s.text, s.label)
+    pattern = re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))) if names else None
+    found = []
+    for ex in examples if pattern else []:
+        covered = [(s.start, s.end) for s in ex.spans]
+        for m in pattern.finditer(ex.text):
+            if not any(a < m.end() and m.start() < b for a, b in covered):
+                found.append((ex, m.start(), m.group(), names[m.group()]))
+    return found

@@ -24,7 +24,7 @@ CUES = {
     # a title followed by a 2-3 character name, or a name followed by 总书记
     "official": re.compile(r"(?:书记|省长|市长|县长|区长|局长|厅长|部长|主任|主席|总理|链长)[\u4e00-\u9fa5]{2,3}(?=[，。、在说表强指到主])"
                            r"|[\u4e00-\u9fa5]{2,3}总书记"),
-    "chain": re.compile(r"产业链|等\d+条|[、，]\S{2,8}链"),
+    "chain": re.compile(r"(?<![全重点优势现代主导特色])[\u4e00-\u9fa5]{2,8}(?:产业链|链)(?![主长条群])|等\d+条|等[一二三四五六七八九十]+条|产业链群"),
     "metric": re.compile(r"\d+(?:\.\d+)?\s*(?:%|个百分点|亿元|万元|万吨|吨|家|个|辆|亿千瓦时|万千瓦)"),
 }
 
@@ -64,9 +64,10 @@ def candidates(archive: Path, exclude: list[str], low: int = 250, high: int = 70
     return out
 
 
-def cue_score(c: Candidate) -> float:
+def cue_score(c: Candidate, focus: str | None = None) -> float:
+    """How many rare things a passage promises; `focus` (a CUES name) weighs one kind five times."""
     w = {"statement": 5.0, "company": 1.0, "official": 3.0, "chain": 1.5, "metric": 0.5}
-    return sum(w[k] * min(n, 8) for k, n in c.cues.items())
+    return sum(w[k] * (5 if k == focus else 1) * min(n, 8) for k, n in c.cues.items())
 
 
 def rank_with_model(cands: list[Candidate], tagger, archive: Path, batch: int = 64) -> None:
