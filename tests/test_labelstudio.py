@@ -325,9 +325,10 @@ def test_labelstudio_corpus_round_trip_gives_identical_standoff_records(labelstu
     source.write_text("".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in sample), encoding="utf-8")
     args = ls_args(labelstudio_server, "corpus")
     assert cli("labelstudio", "setup", *args)[0] == 0
-    code, out, err = cli("labelstudio", "push-corpus", *args, str(source), "--archive", str(ARCHIVE))
+    push = ("labelstudio", "push-corpus", *args, str(source), "--archive", str(ARCHIVE), "--with-annotations")
+    code, out, err = cli(*push)
     assert code == 0 and out.startswith(f"pushed {len(sample)} corpus passages"), err
-    code, out, err = cli("labelstudio", "push-corpus", *args, str(source), "--archive", str(ARCHIVE))
+    code, out, err = cli(*push)
     assert code == 0 and out.startswith(f"pushed 0 corpus passages with their annotations; {len(sample)}"), err
     code, out, err = cli("labelstudio", "pull", *args, "--out", str(tmp_path / "export.json"))
     assert code == 0, err

@@ -168,10 +168,11 @@ def push_documents(client: LabelStudio, project_id: int, documents: list[Documen
     return report
 
 
-def corpus_tasks(items: list, archive: Path) -> list[dict]:
-    """Label Studio tasks, with their gold as an annotation, for stand-off corpus passages
-    (train.corpus.Annotated): the text is materialised from the archive (hash checked) and the task
-    data carries the stand-off pointer, so a pull converts back with train.corpus.from_tasks."""
+def corpus_tasks(items: list, archive: Path, with_annotations: bool) -> list[dict]:
+    """Label Studio tasks for stand-off corpus passages (train.corpus.Annotated), with their gold as an
+    annotation when `with_annotations` (else to be annotated): the text is materialised from the
+    archive (hash checked) and the task data carries the stand-off pointer, so a pull converts back
+    with train.corpus.from_tasks."""
     from dataclasses import asdict
 
     from train.corpus import passage_text
@@ -185,9 +186,10 @@ def corpus_tasks(items: list, archive: Path) -> list[dict]:
                              "text": text[s["start"] : s["end"]]}} for s in item.spans]
         result += [{"type": "relation", "from_id": r["from"], "to_id": r["to"], "direction": "right",
                     "labels": [r["type"]]} for r in item.relations]
-        tasks.append({"data": {"text": text, "doc": p.document, "para": p.start,
-                               "offset": p.start, "passage": asdict(p)},
-                      "annotations": [{"result": result}]})
+        task = {"data": {"text": text, "doc": p.document, "para": p.start, "offset": p.start, "passage": asdict(p)}}
+        if with_annotations:
+            task["annotations"] = [{"result": result}]
+        tasks.append(task)
     return tasks
 
 
@@ -351,11 +353,12 @@ def cmd_push_corpus(args) -> int:
 
     client, schema = _session(args)
     items = [item for f in standoff_files(args.paths) for item in read_standoff(f)]
-    tasks = corpus_tasks(items, Path(args.archive))
+    tasks = corpus_tasks(items, Path(args.archive), args.with_annotations)
     with api_errors(args.url):
         project = open_project(client, schema, args.project)
         added, skipped = push_corpus(client, project.id, tasks)
-    print(f"pushed {added} corpus passages with their annotations; {skipped} already in the project were skipped")
+    what = "with their annotations" if args.with_annotations else "to annotate"
+    print(f"pushed {added} corpus passages {what}; {skipped} already in the project were skipped")
     return 0
 
 
@@ -429,6 +432,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="import stand-off corpus passages (text from the archive) with their annotations")
     p.add_argument("paths", nargs="+", help="stand-off JSONL files or folders (e.g. annotations/corpus)")
     p.add_argument("--archive", default="../shared/data/zh-gov-reports", help="(default: %(default)s)")
+    p.add_argument("--with-annotations", action="store_true",
+                   help="also import each passage's spans and relations as an annotation (reviewing gold); "
+                   "without it the tasks are new work for annotators (a `corpus select` round)")
     p.set_defaults(func=cmd_push_corpus)
     p = cmds.add_parser("pull", parents=[common],
                         help="export annotations as Label Studio JSON, validate them, write the training file")

@@ -24,7 +24,9 @@ CUES = {
     # a title followed by a 2-3 character name, or a name followed by 总书记
     "official": re.compile(r"(?:书记|省长|市长|县长|区长|局长|厅长|部长|主任|主席|总理|链长)[\u4e00-\u9fa5]{2,3}(?=[，。、在说表强指到主])"
                            r"|[\u4e00-\u9fa5]{2,3}总书记"),
-    "chain": re.compile(r"(?<![全重点优势现代主导特色])[\u4e00-\u9fa5]{2,8}(?:产业链|链)(?![主长条群])|等\d+条|等[一二三四五六七八九十]+条|产业链群"),
+    # named chains (X产业链) and the items of chain lists (A、B、C等N条产业链)
+    "chain": re.compile(r"(?<![全重点优势现代主导特色条、])[\u4e00-\u9fa5（）()+]{2,10}产业链(?!供应链|主)"
+                        r"|[\u4e00-\u9fa5（）()+]{2,12}(?=、)(?=[^。；]{0,80}(?:产业链|产业链条|链条))"),
     "metric": re.compile(r"\d+(?:\.\d+)?\s*(?:%|个百分点|亿元|万元|万吨|吨|家|个|辆|亿千瓦时|万千瓦)"),
 }
 
