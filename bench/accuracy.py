@@ -17,7 +17,8 @@ from bench.corpus import RESULTS, ROOT
 from infer.io import write_json
 from infer.predict import Tagger
 from train.config import load_config
-from train.data import load_cluener, load_examples
+from train.data import load_cluener
+from train.fit import split_examples
 from train.evaluate import evaluate_tagger, format_table
 
 CLUENER_DEV = ROOT.parent / "shared" / "data" / "cluener" / "dev.json"
@@ -36,10 +37,10 @@ def main(argv: list[str] | None = None) -> int:
 
     tagger = Tagger(args.model)
     config = load_config(args.config)
-    dev_docs = config["data"]["dev_docs"]
-    seed = evaluate_tagger(tagger, load_examples(config["data"]["exports"], set(dev_docs)), tagger.schema.label_names)
-    print(f"seed dev ({', '.join(dev_docs)}):\n{format_table(seed)}")
-    results: dict = {"model": args.model, "seed_dev": {"docs": dev_docs, "seqeval": seed}}
+    _, dev, _ = split_examples(config)
+    dev_table = evaluate_tagger(tagger, dev, tagger.schema.label_names)
+    print(f"dev ({len({ex.doc for ex in dev})} documents of {args.config}):\n{format_table(dev_table)}")
+    results: dict = {"model": args.model, "dev": {"docs": sorted({ex.doc for ex in dev}), "seqeval": dev_table}}
 
     cluener = Path(args.cluener)
     if cluener.is_file():

@@ -112,12 +112,11 @@ def best_times(runs: dict[str, Callable[[list[str]], object]], texts: list[str],
 def dev_f1(tagger: Tagger, config_path: str) -> dict:
     """seqeval table of the tagger on the recipe's dev documents (what `train evaluate` reports)."""
     from train.config import load_config
-    from train.data import load_examples
     from train.evaluate import evaluate_tagger
+    from train.fit import split_examples
 
-    config = load_config(config_path)
-    examples = load_examples(config["data"]["exports"], set(config["data"]["dev_docs"]))
-    return evaluate_tagger(tagger, examples, tagger.schema.label_names)
+    _, dev, _ = split_examples(load_config(config_path))
+    return evaluate_tagger(tagger, dev, tagger.schema.label_names)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,3 +112,19 @@ def test_select_ranks_an_archive_and_writes_pointers_only(archive, tmp_path, roo
     assert rows and {r["doc"] for r in rows} == {0}
     assert all(set(r) >= {"id", "source", "doc", "start", "end", "sha256", "region"} and "text" not in r for r in rows)
     assert "with a 链长/链主 statement" in result.stdout
+
+
+def test_default_splits_keep_seeds_in_train_and_dev_test_regions_out_of_train(root):
+    """The recipe's dev/test documents are corpus documents whose regions no training document has;
+    the seeds stay in train. Reads only the stand-off records (regions are stored there)."""
+    from train.config import load_config
+
+    config = load_config(root / "configs" / "default.yaml")
+    dev, test = set(config["data"]["dev_docs"]), set(config["data"]["test_docs"])
+    seeds = {p.stem for p in (root / "annotations" / "seeds").glob("*.txt")}
+    assert seeds and not seeds & (dev | test) and not dev & test
+    passages = [item.passage for item in read_standoff(root / "annotations" / "corpus" / "gold.jsonl")]
+    region = {p.document: p.region for p in passages}
+    assert dev | test <= set(region)
+    train_regions = {r for d, r in region.items() if d not in dev | test} | {"山东"}  # the seeds' province
+    assert not {region[d] for d in dev | test} & train_regions
