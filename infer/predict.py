@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -19,21 +18,13 @@ from infer.decode import bio_constraints, decode, viterbi
 from infer.encoding import CharEncoder, owner_windows, windows
 from infer.normalize import normalize
 from infer.schema import Schema, load_schema
+from infer.spans import Span
 
 SETTINGS_FILE = "chain_ie.json"
 
 
 class ModelError(RuntimeError):
     """A model folder that cannot be used; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Entity:
-    start: int
-    end: int
-    label: str
-    text: str
-    score: float
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -131,7 +122,7 @@ class Tagger:
                     out[i] = (paths[row], p.squeeze(1).tolist())
         return out
 
-    def predict(self, texts: list[str]) -> list[list[Entity]]:
+    def predict(self, texts: list[str]) -> list[list[Span]]:
         """Entities of each text, offsets into that (original) text, sorted by start."""
         prepared = []
         chunks: list[list[int]] = []
@@ -143,7 +134,7 @@ class Tagger:
             chunks += [ids[w.start : w.end] for w in spans]
             prepared.append((norm, positions, spans, first))
         tagged = self._tag_windows(chunks)
-        results: list[list[Entity]] = []
+        results: list[list[Span]] = []
         for norm, positions, spans, first in prepared:
             # owner_windows is non-decreasing (windows are ordered), so each window owns one
             # contiguous run of tokens: merge by slicing rather than token by token.
@@ -159,6 +150,6 @@ class Tagger:
             entities = []
             for span in decode(tags, probs):
                 start, end = norm.to_original(positions[span.start], positions[span.end - 1] + 1)
-                entities.append(Entity(start, end, span.label, norm.original[start:end], round(span.score, 4)))
+                entities.append(Span(start, end, span.label, norm.original[start:end], round(span.score, 4)))
             results.append(entities)
         return results

@@ -17,7 +17,8 @@ from infer.inputs import InputError
 from infer.io import atomic_writer
 from infer.normalize import normalize
 from infer.numbers import parse_metric
-from infer.relations import Mention, Relation, rule_relations
+from infer.spans import Span
+from infer.relations import Relation, rule_relations
 
 
 class RecordError(ValueError):
@@ -207,7 +208,7 @@ def document_output(doc_id: str, text: str, entities, relations: list[dict] | No
             row["score"] = score
         ents.append(row)
     if relations is None:
-        found: list[Relation] = rule_relations(text, [Mention(e["id"], e["start"], e["end"], e["label"]) for e in ents])
+        found: list[Relation] = rule_relations(text, [Span(e["start"], e["end"], e["label"], id=e["id"]) for e in ents])
         relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in found]
     return {"id": doc_id, "entities": ents, "relations": relations,
             "records": build_records(doc_id, text, ents, relations)}

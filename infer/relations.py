@@ -29,6 +29,7 @@ from infer.documents import split_paragraphs
 from infer.encoding import owner_windows, windows
 from infer.normalize import NormalizedText, normalize
 from infer.schema import Schema
+from infer.spans import Span
 
 CLAUSE_END = re.compile(r"[。；！？\n]")
 ANCHOR_CUE = "链主"
@@ -48,14 +49,6 @@ COMBINATIONS = ("rules", "model", "union", "model_rules")
 
 
 @dataclass(frozen=True)
-class Mention:
-    id: str
-    start: int
-    end: int
-    label: str
-
-
-@dataclass(frozen=True)
 class Relation:
     source: str
     target: str
@@ -63,17 +56,17 @@ class Relation:
     score: float
 
 
-def _same_clause(text: str, a: Mention, b: Mention) -> bool:
+def _same_clause(text: str, a: Span, b: Span) -> bool:
     lo, hi = min(a.end, b.end), max(a.start, b.start)
     return not CLAUSE_END.search(text, lo, hi) if lo < hi else True
 
 
-def _gap(text: str, a: Mention, b: Mention) -> str:
+def _gap(text: str, a: Span, b: Span) -> str:
     first, second = (a, b) if a.start < b.start else (b, a)
     return text[first.end : second.start]
 
 
-def _nearest(candidates: list[Mention], anchor: Mention, text: str, before: bool) -> Mention | None:
+def _nearest(candidates: list[Span], anchor: Span, text: str, before: bool) -> Span | None:
     pool = [c for c in candidates if (c.end <= anchor.start if before else c.start >= anchor.end)
             and _same_clause(text, c, anchor) and len(_gap(text, c, anchor)) <= MAX_GAP]
     if not pool:
@@ -81,16 +74,16 @@ def _nearest(candidates: list[Mention], anchor: Mention, text: str, before: bool
     return max(pool, key=lambda c: c.end) if before else min(pool, key=lambda c: c.start)
 
 
-def paragraph_relations(text: str, mentions: list[Mention]) -> list[Relation]:
+def paragraph_relations(text: str, mentions: list[Span]) -> list[Relation]:
     """Relations the rules read in one paragraph (mentions' offsets are into `text`)."""
-    by_label: dict[str, list[Mention]] = {}
+    by_label: dict[str, list[Span]] = {}
     for m in mentions:
         by_label.setdefault(m.label, []).append(m)
     companies, chains = by_label.get("COMPANY", []), by_label.get("CHAIN", [])
     officials, metrics = by_label.get("OFFICIAL", []), by_label.get("METRIC", [])
     found: dict[tuple[str, str], Relation] = {}
 
-    def add(source: Mention, target: Mention, kind: str) -> None:
+    def add(source: Span, target: Span, kind: str) -> None:
         found.setdefault((source.id, target.id), Relation(source.id, target.id, kind, 1.0))
 
     for company in companies:
@@ -121,20 +114,19 @@ def paragraph_relations(text: str, mentions: list[Mention]) -> list[Relation]:
     return list(found.values())
 
 
-def paragraph_mentions(text: str, mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
+def paragraph_mentions(text: str, mentions: list[Span]) -> list[tuple[str, list[Span]]]:
     """(paragraph text, its mentions with offsets into it) for each paragraph of a document that
     has mentions: relations never cross a paragraph."""
     out = []
     for para in split_paragraphs(text):
         end = para.offset + len(para.text)
-        inside = [Mention(m.id, m.start - para.offset, m.end - para.offset, m.label)
-                  for m in mentions if para.offset <= m.start and m.end <= end]
+        inside = [m.shifted(para.offset) for m in mentions if para.offset <= m.start and m.end <= end]
         if inside:
             out.append((para.text, inside))
     return out
 
 
-def rule_relations(text: str, mentions: list[Mention]) -> list[Relation]:
+def rule_relations(text: str, mentions: list[Span]) -> list[Relation]:
     """Rule relations of a whole document, paragraph by paragraph."""
     return [r for para, inside in paragraph_mentions(text, mentions) for r in paragraph_relations(para, inside)]
 
@@ -145,8 +137,8 @@ class RelationModelError(RuntimeError):
 
 @dataclass(frozen=True)
 class Candidate:
-    source: Mention
-    target: Mention
+    source: Span
+    target: Span
     distance: int  # model tokens strictly between the two spans
 
 
@@ -154,7 +146,7 @@ class ParagraphView:
     """One paragraph as the encoder sees it: normalised text, its token positions, and each
     mention's character and token span there (so gaps and cues read the simplified text)."""
 
-    def __init__(self, text: str, mentions: list[Mention]) -> None:
+    def __init__(self, text: str, mentions: list[Span]) -> None:
         self.text = text
         self.mentions = mentions
         self.norm: NormalizedText = normalize(text)
@@ -168,11 +160,11 @@ class ParagraphView:
             t_lo = bisect.bisect_left(self.positions, lo)
             self.tokens[m.id] = (t_lo, max(bisect.bisect_left(self.positions, hi), t_lo + 1))
 
-    def distance(self, a: Mention, b: Mention) -> int:
+    def distance(self, a: Span, b: Span) -> int:
         (a0, a1), (b0, b1) = self.tokens[a.id], self.tokens[b.id]
         return max(0, max(a0, b0) - min(a1, b1))
 
-    def gap(self, a: Mention, b: Mention) -> str:
+    def gap(self, a: Span, b: Span) -> str:
         (a0, a1), (b0, b1) = self.chars[a.id], self.chars[b.id]
         return self.norm.text[min(a1, b1) : max(a0, b0)]
 
@@ -368,7 +360,7 @@ class RelationExtractor:
     def uses_rule_features(self) -> bool:
         return self.combination == "model_rules"
 
-    def paragraphs(self, items: list[tuple[str, list[Mention]]]) -> list[list[Relation]]:
+    def paragraphs(self, items: list[tuple[str, list[Span]]]) -> list[list[Relation]]:
         """Relations of each (paragraph text, mentions with offsets into it)."""
         rules = [paragraph_relations(text, mentions) for text, mentions in items]
         if self.combination == "rules":
@@ -382,9 +374,9 @@ class RelationExtractor:
                 out.append(combine(self.combination, rule_rels, model_rels))
         return out
 
-    def documents(self, items: list[tuple[str, list[Mention]]]) -> list[list[Relation]]:
+    def documents(self, items: list[tuple[str, list[Span]]]) -> list[list[Relation]]:
         """Relations of each (document text, mentions with document offsets), paragraph by paragraph."""
-        flat: list[tuple[str, list[Mention]]] = []
+        flat: list[tuple[str, list[Span]]] = []
         owners = []
         for d, (text, mentions) in enumerate(items):
             paragraphs = paragraph_mentions(text, mentions)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 from infer.inputs import Document, InputError, read_documents
 from infer.predict import Tagger
+from infer.spans import Span
 from infer.records import document_output
-from infer.relations import Mention, RelationExtractor
+from infer.relations import RelationExtractor
 
 
 def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -35,7 +36,7 @@ def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
 def tag_chunk(tagger: Tagger, extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
     """The output row of each document (entities, relations with scores, records), in order."""
     tagged = tagger.predict([d.text for d in docs])
-    mentions = [[Mention(f"e{i}", e.start, e.end, e.label) for i, e in enumerate(ents, 1)] for ents in tagged]
+    mentions = [[Span(e.start, e.end, e.label, id=f"e{i}") for i, e in enumerate(ents, 1)] for ents in tagged]
     found = extractor.documents([(d.text, ms) for d, ms in zip(docs, mentions)])
     rows = []
     for d, ents, rels in zip(docs, tagged, found):

@@ -295,11 +295,11 @@ def test_labelstudio_user_errors_give_one_error_line(labelstudio_server, case, t
 
 
 def test_labelstudio_prediction_result_links_regions_by_rule_relations():
-    from infer.predict import Entity
+    from infer.spans import Span
     from train.labelstudio import prediction_result
 
     text = "新材料产业链链长张三主持召开会议"
-    entities = [Entity(0, 6, "CHAIN", "新材料产业链", 0.9), Entity(8, 10, "OFFICIAL", "张三", 0.6)]
+    entities = [Span(0, 6, "CHAIN", "新材料产业链", 0.9), Span(8, 10, "OFFICIAL", "张三", 0.6)]
     result, score = prediction_result(text, entities)
     regions = [r for r in result if r["type"] == "labels"]
     assert [(r["value"]["start"], r["value"]["end"], r["value"]["labels"], r["score"]) for r in regions] == [

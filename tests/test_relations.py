@@ -7,28 +7,29 @@ import pytest
 import torch
 
 from infer.predict import SETTINGS_FILE, Tagger
-from infer.relations import (DISTANCE_CAP, HEAD_NAME, RELATIONS_DIR, SETTINGS_NAME, Mention, ParagraphView,
+from infer.relations import (DISTANCE_CAP, HEAD_NAME, RELATIONS_DIR, SETTINGS_NAME, ParagraphView,
                              RelationExtractor, candidates, rule_relations)
 from infer.schema import load_schema
-from train.data import Example, GoldRelation, GoldSpan
+from infer.spans import Span
+from train.data import Example, GoldRelation
 from train.relations import (fit_head, gold_mentions, relation_keys, score_relations, train_relations,
                              training_matrix)
 
 SCHEMA = load_schema()
 
 
-def mentions_of(text: str, spans: list[tuple[str, str]]) -> list[Mention]:
+def mentions_of(text: str, spans: list[tuple[str, str]]) -> list[Span]:
     out, at = [], 0
     for i, (s, label) in enumerate(spans):
         start = text.index(s, at)
         at = start + len(s)
-        out.append(Mention(f"m{i}", start, at, label))
+        out.append(Span(start, at, label, id=f"m{i}"))
     return out
 
 
 def example(text: str, spans: list[tuple[str, str]], relations: list[tuple[int, int, str]]) -> Example:
     ms = mentions_of(text, spans)
-    return Example("t", "doc", 0, 0, text, [GoldSpan(m.id, m.start, m.end, m.label, text[m.start:m.end]) for m in ms],
+    return Example("t", "doc", 0, 0, text, [Span(m.start, m.end, m.label, text[m.start:m.end], id=m.id) for m in ms],
                    [GoldRelation(f"m{a}", f"m{b}", kind) for a, b, kind in relations])
 
 
@@ -37,8 +38,8 @@ def test_strict_score_needs_exact_spans_labels_and_type():
     ex = example(text, [("信发集团", "COMPANY"), ("营收增长12.5%", "METRIC"), ("时风集团", "COMPANY"),
                         ("投资5亿元", "METRIC")], [(1, 0, "MEASURES"), (3, 2, "MEASURES")])
     gold = relation_keys(ex, gold_mentions(ex), ex.relations)
-    shifted = Mention("x", text.index("投资"), text.index("投资") + 4, "METRIC")  # 投资5亿 without 元
-    relabelled = Mention("y", 0, 4, "CHAIN")
+    shifted = Span(text.index("投资"), text.index("投资") + 4, "METRIC", id="x")  # 投资5亿 without 元
+    relabelled = Span(0, 4, "CHAIN", id="y")
     pred_mentions = [*gold_mentions(ex), shifted, relabelled]
     pred = relation_keys(ex, pred_mentions, [GoldRelation("m1", "m0", "MEASURES"), GoldRelation("x", "m2", "MEASURES"),
                                              GoldRelation("m1", "y", "MEASURES"), GoldRelation("m2", "m0", "ANCHORS")])
@@ -119,7 +120,7 @@ def test_head_training_is_deterministic_and_saved_head_is_used(tiny_tagger, gold
     assert predict_main(["--model", str(folder), "--input", str(tmp_path / "in.jsonl"),
                          "--output", str(tmp_path / "out.jsonl")]) == 0
     row = json.loads((tmp_path / "out.jsonl").read_text())
-    ents = [Mention(e["id"], e["start"], e["end"], e["label"]) for e in row["entities"]]
+    ents = [Span(e["start"], e["end"], e["label"], id=e["id"]) for e in row["entities"]]
     [expected] = extractor.documents([(text, ents)])
     assert [(r["from"], r["to"], r["type"], r["score"]) for r in row["relations"]] == \
         [(r.source, r.target, r.type, r.score) for r in expected]

@@ -12,6 +12,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
 from infer.decode import encode_bio
+from infer.spans import Span
 from train.data import Example
 
 
@@ -43,10 +44,10 @@ def evaluate_tagger(tagger, examples: list[Example], labels: list[str]) -> dict:
     return score_predictions(examples, tagger.predict([ex.text for ex in examples]), labels)
 
 
-def score_predictions(examples: list[Example], predictions: list[list], labels: list[str]) -> dict:
-    """The seqeval table of per-example entities (anything with start, end, label) against the gold."""
-    gold = [char_tags(ex.text, [(s.start, s.end, s.label) for s in ex.spans]) for ex in examples]
-    pred = [char_tags(ex.text, [(e.start, e.end, e.label) for e in ents]) for ex, ents in zip(examples, predictions)]
+def score_predictions(examples: list[Example], predictions: list[list[Span]], labels: list[str]) -> dict:
+    """The seqeval table of per-example predicted spans against the gold."""
+    gold = [char_tags(ex.text, [s.key for s in ex.spans]) for ex in examples]
+    pred = [char_tags(ex.text, [e.key for e in ents]) for ex, ents in zip(examples, predictions)]
     return score(gold, pred, labels)
 
 

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 from infer.documents import split_paragraphs
 from infer.inputs import Document, read_documents
 from infer.io import write_json
-from infer.relations import Mention, paragraph_relations
+from infer.relations import paragraph_relations
+from infer.spans import Span
 from infer.schema import Schema, load_schema
 from train.data import examples_from_tasks, latest_annotation
 from train.validate import validate
@@ -33,7 +34,7 @@ from train.validate import validate
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
-    from infer.predict import Entity, Tagger
+    from infer.predict import Tagger
 
 DEFAULT_TITLE = "chain-ie"
 # Control names in Schema.labeling_config(): region results must name them.
@@ -267,14 +268,14 @@ def model_version(model_dir: Path) -> str:
     return f"{model_dir.resolve().name}-{digest.hexdigest()[:8]}"
 
 
-def prediction_result(text: str, entities: list[Entity]) -> tuple[list[dict], float]:
+def prediction_result(text: str, entities: list[Span]) -> tuple[list[dict], float]:
     """(Label Studio result, task score) for one paragraph: regions with their scores and the rule
     relations between them. The task score is the least confident region's (least-confidence active
     learning); a paragraph with no region scores 1.0, so uncertain spans come to annotators first."""
     result, mentions = [], []
     for i, e in enumerate(entities):
         rid = f"p{i}"
-        mentions.append(Mention(rid, e.start, e.end, e.label))
+        mentions.append(Span(e.start, e.end, e.label, id=rid))
         result.append({"id": rid, "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
                        "value": {"start": e.start, "end": e.end, "text": text[e.start : e.end], "labels": [e.label]},
                        "score": e.score})

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -21,9 +22,10 @@ from tqdm import tqdm
 
 from infer.io import write_json
 from infer.predict import Tagger
-from infer.relations import (COMBINATIONS, DISTANCE_CAP, HEAD_NAME, NONE, RELATIONS_DIR, SETTINGS_NAME, Mention,
+from infer.relations import (COMBINATIONS, DISTANCE_CAP, HEAD_NAME, NONE, RELATIONS_DIR, SETTINGS_NAME,
                              ParagraphView, RelationExtractor, RelationHead, candidates, pair_matrix)
 from infer.schema import Schema
+from infer.spans import Span
 from train.data import Example, GoldRelation
 
 STEPS = 300  # full-batch Adam steps: the training set is a few hundred pairs
@@ -33,17 +35,17 @@ L2 = 0.01  # on the weights, not the biases: there are far more features than po
 Key = tuple  # (doc, para, src start, src end, src label, tgt start, tgt end, tgt label, type)
 
 
-def gold_mentions(ex: Example) -> list[Mention]:
-    return [Mention(s.id, s.start, s.end, s.label) for s in ex.spans]
+def gold_mentions(ex: Example) -> list[Span]:
+    return list(ex.spans)
 
 
-def predicted_mentions(tagger: Tagger, examples: list[Example]) -> list[list[Mention]]:
+def predicted_mentions(tagger: Tagger, examples: list[Example]) -> list[list[Span]]:
     """The tagger's entities of each example paragraph, as mentions with ids p0, p1, ..."""
-    return [[Mention(f"p{i}", e.start, e.end, e.label) for i, e in enumerate(ents)]
+    return [[replace(e, id=f"p{i}") for i, e in enumerate(ents)]
             for ents in tagger.predict([ex.text for ex in examples])]
 
 
-def relation_keys(ex: Example, mentions: list[Mention], relations) -> set[Key]:
+def relation_keys(ex: Example, mentions: list[Span], relations) -> set[Key]:
     """Strict keys of relations (anything with .source, .target, .type naming mention ids)."""
     by_id = {m.id: m for m in mentions}
     keys = set()
@@ -69,7 +71,7 @@ def score_relations(gold: set[Key], pred: set[Key], types: list[str]) -> dict:
 
 
 def score_extractor(extractor: RelationExtractor, examples: list[Example],
-                    mentions: list[list[Mention]]) -> dict:
+                    mentions: list[list[Span]]) -> dict:
     """Strict table of an extractor on example paragraphs, given each paragraph's mentions."""
     predicted = extractor.paragraphs([(ex.text, ms) for ex, ms in zip(examples, mentions)])
     gold, pred = set(), set()
@@ -95,7 +97,7 @@ def gap_distribution(examples: list[Example], schema: Schema) -> dict:
             "gold": len(gaps), "candidates": len(pairs)}
 
 
-def predicted_labels(ex: Example, mentions: list[Mention]) -> list[GoldRelation]:
+def predicted_labels(ex: Example, mentions: list[Span]) -> list[GoldRelation]:
     """The gold relations of a paragraph restated over predicted mentions whose spans and labels
     match both gold ends exactly (the only ones a strict score can credit end to end)."""
     by_span = {(m.start, m.end, m.label): m.id for m in mentions}
@@ -122,7 +124,7 @@ def training_matrix(tagger: Tagger, examples: list[Example], schema: Schema, use
     return torch.cat(xs), torch.tensor(ys), torch.cat(masks)
 
 
-def reachable(examples: list[Example], predicted: list[list[Mention]]) -> int:
+def reachable(examples: list[Example], predicted: list[list[Span]]) -> int:
     """Gold relations whose two ends the tagger found exactly: the ceiling of any relation method end to end."""
     return sum(len(predicted_labels(ex, pred)) for ex, pred in zip(examples, predicted))
 
