@@ -1,7 +1,7 @@
 """`python -m bench.records`: how well the record rules read the seed METRIC spans.
 
-The gold spans and relations of the seed articles go through `python -m infer records` (the
-command itself, not a copy of its code); each metric record is compared field by field with the
+The gold spans and relations of the seed articles go through the code of `python -m infer records`
+(infer.records.row_document: offsets checked, rules where a document has no relations); each metric record is compared field by field with the
 table written by hand in tests/data/seed_metrics.tsv. The figure that matters is value+unit (a
 wrong number in a record is the costly error); change, approx and indicator are reported beside
 it. Prints the accuracies and every mismatch, and writes them to bench/results/records.json.
@@ -9,15 +9,13 @@ it. Prints the accuracies and every mismatch, and writes them to bench/results/r
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infer.__main__ import records_main
 from infer.io import write_json
+from infer.records import row_document
 from train.data import DataError, gold_documents, load_examples
 from train.validate import seed_documents
 
@@ -59,13 +57,8 @@ def read_table(path: Path = TABLE) -> list[Expected]:
 def gold_outputs(gold: Path, seeds: Path) -> tuple[list[dict], dict[tuple[str, int], int]]:
     """Output lines of `python -m infer records` on the gold spans, and each paragraph's offset."""
     examples = load_examples([gold])
-    with tempfile.TemporaryDirectory() as tmp:
-        spans, records = Path(tmp) / "gold_spans.jsonl", Path(tmp) / "records.jsonl"
-        spans.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
-                                 for d in gold_documents(examples, seed_documents(seeds))), encoding="utf-8")
-        if records_main(["--input", str(spans), "--output", str(records)]) != 0:
-            raise DataError(f"python -m infer records failed on the gold of {gold}")
-        outputs = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
+    outputs = [row_document(row, f"{gold} {row['id']}").to_dict()
+               for row in gold_documents(examples, seed_documents(seeds))]
     return outputs, {(ex.doc, ex.para): ex.offset for ex in examples}
 
 

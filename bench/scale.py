@@ -47,12 +47,12 @@ def make_archive(path: Path, chars: int) -> tuple[int, int]:
 def time_local(model: str, source: Path, out: Path, threads: int, chunk: int) -> float:
     import torch
 
-    from infer.__main__ import main
+    from infer.pipeline import Pipeline
+    from infer.tagging import write_tagged
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    if main(["--model", model, "--input", str(source), "--output", str(out), "--docs-per-chunk", str(chunk)]) != 0:
-        sys.exit("the single-process run failed")
+    write_tagged(Pipeline.load(model), source, out, chunk)
     return time.perf_counter() - started
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from infer.inputs import InputError
 from infer.io import atomic_writer
 from infer.predict import ModelError
-from infer.relations import RelationExtractor, RelationModelError
-from infer.records import RecordError, document_output, read_span_documents, write_csvs
+from infer.relations import RelationModelError
+from infer.records import RecordError, read_span_documents, write_csvs
 
 PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line per document:
 {"id", "entities": [{"id","start","end","label","text","score"}], "relations": [{"from","to","type","score"}],
@@ -70,24 +70,17 @@ def predict_main(argv: list[str]) -> int:
     import torch
     from tqdm import tqdm
 
-    from infer.predict import Tagger
-    from infer.tagging import chunked, read_inputs, refuse_overwriting_input, tag_chunk
+    from infer.pipeline import Pipeline
+    from infer.tagging import refuse_overwriting_input, write_tagged
 
     if args.threads:
         torch.set_num_threads(args.threads)
 
     try:
         refuse_overwriting_input(args.input, args.output)
-        tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
-        extractor = RelationExtractor.load(tagger)
-        n = 0
-        with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
-            # Stream: only one chunk of documents is ever held, so memory does not grow with the input.
-            for chunk in chunked(read_inputs(args.input), args.docs_per_chunk):
-                for row in tag_chunk(tagger, extractor, chunk):
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n += len(chunk)
-                bar.update(len(chunk))
+        pipeline = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
+        with tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
+            n = write_tagged(pipeline, args.input, args.output, args.docs_per_chunk, bar.update)
     except (InputError, ModelError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -138,8 +131,7 @@ def records_main(argv: list[str]) -> int:
     try:
         if Path(args.output).resolve() == Path(args.input).resolve():
             raise InputError(f"--output {args.output} would overwrite the input; write to another file")
-        outputs = [document_output(doc_id, text, ents, rels or None) for doc_id, text, ents, rels in
-                   read_span_documents(Path(args.input))]
+        outputs = [doc.to_dict() for doc in read_span_documents(Path(args.input))]
     except (InputError, RecordError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -151,13 +151,11 @@ class ShardWorker:
     def __init__(self, job: RayJob) -> None:
         import torch
 
-        from infer.predict import Tagger
-        from infer.relations import RelationExtractor
+        from infer.pipeline import Pipeline
 
         torch.set_num_threads(job.cpus_per_worker)
         device = "cuda" if job.gpus_per_worker > 0 else "cpu"
-        self.tagger = Tagger(job.model, device=device, batch_size=job.batch_size, quantize=job.quantize)
-        self.extractor = RelationExtractor.load(self.tagger)
+        self.pipeline = Pipeline.load(job.model, device=device, batch_size=job.batch_size, quantize=job.quantize)
         self.out = Path(job.output)
 
     def __call__(self, batch: dict) -> dict:
@@ -165,7 +163,7 @@ class ShardWorker:
         for name, ids, texts in zip(batch["file"], batch["ids"], batch["texts"]):
             chunk = [Document(str(i), str(t)) for i, t in zip(ids, texts)]
             with atomic_writer(self.out / str(name)) as handle:
-                for row in tag_chunk(self.tagger, self.extractor, chunk):
+                for row in tag_chunk(self.pipeline, chunk):
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             written["file"].append(str(name))
             written["input_sha256"].append(_fingerprint(chunk))

@@ -12,13 +12,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from infer.documents import split_paragraphs
+from infer.documents import Doc, prepare
 from infer.inputs import InputError
 from infer.io import atomic_writer
 from infer.normalize import normalize
 from infer.numbers import parse_metric
-from infer.spans import Span
 from infer.relations import Relation, rule_relations
+from infer.spans import Span
 
 
 class RecordError(ValueError):
@@ -63,10 +63,10 @@ def split_name(mention: str) -> tuple[str, str]:
     return text[:-2], text[-2:]
 
 
-def document_region(text: str) -> str | None:
-    """The city a document is about: the most frequent X of X市委/X市政府/X市人民政府, else the most
-    frequent X市 whose X also stands alone in the text (聊城 … 聊城市, not 制造业强市)."""
-    clean = normalize(text).text
+def document_region(clean: str) -> str | None:
+    """The city a document is about, read in its normalised text: the most frequent X of
+    X市委/X市政府/X市人民政府, else the most frequent X市 whose X also stands alone in the text
+    (聊城 … 聊城市, not 制造业强市)."""
     counts = Counter(DOC_REGION.findall(clean))
 
     def stands_alone(name: str) -> bool:
@@ -98,128 +98,171 @@ def _period(para_text: str, before: int) -> str | None:
     return found
 
 
-def _mention(e: dict) -> dict:
-    return {"entity": e["id"], "start": e["start"], "end": e["end"], "text": e["text"]}
+def _mention(e: Span) -> dict:
+    return {"entity": e.id, "start": e.start, "end": e.end, "text": e.text}
 
 
-def build_records(doc_id: str, text: str, entities: list[dict], relations: list[dict]) -> dict:
-    """Records of one document from entity dicts (id, start, end, label, text) and relation dicts."""
-    by_id = {e["id"]: e for e in entities}
-    region = document_region(text)
-    paragraphs = split_paragraphs(text)
+def _clean_name(e: Span) -> str:
+    """A span's text as a name: normalised on its own (a name is compared across the document's
+    mentions, whatever wraps or script the running text had around it), line breaks dropped."""
+    return normalize(e.text).text.replace("\n", "")
 
-    def paragraph_of(start: int):
-        for p in paragraphs:
-            if p.offset <= start < p.offset + len(p.text):
-                return p
-        return None
 
+def _company_records(doc: Doc) -> tuple[list[dict], dict[str, dict]]:
+    """Companies grouped by name containment (longest mention first), and each entity id's group."""
     companies: list[dict] = []
     company_of: dict[str, dict] = {}
-    for e in sorted((e for e in entities if e["label"] == "COMPANY"), key=lambda e: -len(e["text"])):
-        name = normalize(e["text"]).text.replace("\n", "")
+    for e in sorted((e for e in doc.entities if e.label == "COMPANY"), key=lambda e: -len(e.text)):
+        name = _clean_name(e)
         group = next((c for c in companies if name in c["_names"] or any(name in n or n in name for n in c["_names"])), None)
         if group is None:
-            group = {"doc": doc_id, "name": name, "normalized": name, "chains": [], "mentions": [], "_names": set()}
+            group = {"doc": doc.id, "name": name, "normalized": name, "chains": [], "mentions": [], "_names": set()}
             companies.append(group)
         group["_names"].add(name)
         group["mentions"].append(_mention(e))
-        company_of[e["id"]] = group
+        company_of[e.id] = group
     for group in companies:
         legal = [n for n in group["_names"] if n.endswith(("公司", "集团", "厂"))]
         group["normalized"] = max(legal or group["_names"], key=len)
         group["name"] = max(group["_names"], key=len)
+    return companies, company_of
 
+
+def _chain_records(doc: Doc) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Chains keyed by chain_key (一个产业链 however it is written), and each entity id's chain."""
     chains: dict[str, dict] = {}
     chain_of: dict[str, dict] = {}
-    for e in (e for e in entities if e["label"] == "CHAIN"):
-        key = chain_key(e["text"])
-        chain = chains.setdefault(key, {"doc": doc_id, "name": normalize(e["text"]).text.replace("\n", ""),
-                                        "normalized": key, "leaders": [], "anchors": [], "members": [], "mentions": []})
+    for e in (e for e in doc.entities if e.label == "CHAIN"):
+        key = chain_key(e.text)
+        chain = chains.setdefault(key, {"doc": doc.id, "name": _clean_name(e), "normalized": key, "leaders": [],
+                                        "anchors": [], "members": [], "mentions": []})
         chain["mentions"].append(_mention(e))
-        chain_of[e["id"]] = chain
+        chain_of[e.id] = chain
+    return chains, chain_of
 
+
+def _official_records(doc: Doc, region: str | None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Officials keyed by name (title and region from the first mention that has a title)."""
     officials: dict[str, dict] = {}
     official_of: dict[str, dict] = {}
-    for e in sorted((e for e in entities if e["label"] == "OFFICIAL"), key=lambda e: e["start"]):
-        title, name = split_name(normalize(e["text"]).text.replace("\n", ""))
-        person = officials.setdefault(name, {"doc": doc_id, "name": name, "title": title or None,
+    for e in sorted((e for e in doc.entities if e.label == "OFFICIAL"), key=lambda e: e.start):
+        title, name = split_name(_clean_name(e))
+        person = officials.setdefault(name, {"doc": doc.id, "name": name, "title": title or None,
                                              "region": official_region(title, region) if title else None,
                                              "chains": [], "mentions": []})
         if title and not person["title"]:
             person["title"], person["region"] = title, official_region(title, region)
         person["mentions"].append(_mention(e))
-        official_of[e["id"]] = person
+        official_of[e.id] = person
+    return officials, official_of
 
-    metrics = []
-    measured: dict[str, dict] = {}
-    for rel in relations:
-        source, target = by_id.get(rel["from"]), by_id.get(rel["to"])
+
+def _link(doc: Doc, company_of: dict[str, dict], chain_of: dict[str, dict],
+          official_of: dict[str, dict]) -> dict[str, Span]:
+    """Write ANCHORS/MEMBER_OF into companies and chains, LEADS into officials and chains; return
+    the subject entity of each measured metric (MEASURES)."""
+    by_id = {e.id: e for e in doc.entities}
+    measured: dict[str, Span] = {}
+    for rel in doc.relations:
+        source, target = by_id.get(rel.source), by_id.get(rel.target)
         if source is None or target is None:
             continue
-        kind = rel["type"]
-        if kind == "MEASURES":
-            measured[source["id"]] = target
-        elif kind in ("ANCHORS", "MEMBER_OF") and source["id"] in company_of and target["id"] in chain_of:
-            company, chain = company_of[source["id"]], chain_of[target["id"]]
-            role = "anchor" if kind == "ANCHORS" else "member"
+        if rel.type == "MEASURES":
+            measured[source.id] = target
+        elif rel.type in ("ANCHORS", "MEMBER_OF") and source.id in company_of and target.id in chain_of:
+            company, chain = company_of[source.id], chain_of[target.id]
+            role = "anchor" if rel.type == "ANCHORS" else "member"
             entry = {"chain": chain["normalized"], "role": role}
             if entry not in company["chains"]:
                 company["chains"].append(entry)
             bucket = chain["anchors" if role == "anchor" else "members"]
             if company["normalized"] not in bucket:
                 bucket.append(company["normalized"])
-        elif kind == "LEADS" and source["id"] in official_of and target["id"] in chain_of:
-            person, chain = official_of[source["id"]], chain_of[target["id"]]
+        elif rel.type == "LEADS" and source.id in official_of and target.id in chain_of:
+            person, chain = official_of[source.id], chain_of[target.id]
             if chain["normalized"] not in person["chains"]:
                 person["chains"].append(chain["normalized"])
             if person["name"] not in chain["leaders"]:
                 chain["leaders"].append(person["name"])
+    return measured
 
-    for e in sorted((e for e in entities if e["label"] == "METRIC"), key=lambda e: e["start"]):
-        parsed = parse_metric(e["text"])
-        para = paragraph_of(e["start"])
-        period = _period(para.text, e["start"] - para.offset) if para else None
-        target = measured.get(e["id"])
+
+def _metric_records(doc: Doc, region: str | None, measured: dict[str, Span], company_of: dict[str, dict],
+                    chain_of: dict[str, dict]) -> list[dict]:
+    """One record per METRIC span: parsed value, the period named before it in its paragraph, and its
+    subject (the measured company or chain, else the document's region)."""
+    metrics = []
+    for e in sorted((e for e in doc.entities if e.label == "METRIC"), key=lambda e: e.start):
+        parsed = parse_metric(e.text)
+        para = next((p for p in doc.paragraphs if p.offset <= e.start < p.offset + len(p.text)), None)
+        period = _period(para.text, e.start - para.offset) if para else None
+        target = measured.get(e.id)
         if target is not None:
-            subject = {"type": target["label"].lower(), "name": (company_of.get(target["id"]) or {}).get(
-                "normalized") or (chain_of.get(target["id"]) or {}).get("normalized"), "entity": target["id"]}
+            subject = {"type": target.label.lower(), "name": (company_of.get(target.id) or {}).get(
+                "normalized") or (chain_of.get(target.id) or {}).get("normalized"), "entity": target.id}
         else:
             subject = {"type": "region", "name": region, "entity": None} if region else None
-        metrics.append({"doc": doc_id, "text": e["text"], "indicator": parsed.indicator, "change": parsed.change,
+        metrics.append({"doc": doc.id, "text": e.text, "indicator": parsed.indicator, "change": parsed.change,
                         "value": parsed.value, "unit": parsed.unit, "approx": parsed.approx, "period": period,
                         "subject": subject, "mentions": [_mention(e)]})
+    return metrics
 
+
+def build_records(doc: Doc) -> dict:
+    """Records of one document from its entities and relations (the region from its normalised text,
+    periods from its paragraphs, both made once when the document was prepared)."""
+    region = document_region(doc.norm.text)
+    companies, company_of = _company_records(doc)
+    chains, chain_of = _chain_records(doc)
+    officials, official_of = _official_records(doc, region)
+    measured = _link(doc, company_of, chain_of, official_of)
+    metrics = _metric_records(doc, region, measured, company_of, chain_of)
     for group in companies:
         del group["_names"]
     return {"companies": companies, "metrics": metrics, "chains": list(chains.values()),
             "officials": list(officials.values())}
 
 
-def document_output(doc_id: str, text: str, entities, relations: list[dict] | None = None) -> dict:
-    """The output line of one document: entities with ids, relations (the rules' when `relations` is None;
-    an empty list means a relation model found none), records."""
-    ents = []
-    for i, e in enumerate(sorted(entities, key=lambda e: (_get(e, "start"), _get(e, "end"))), 1):
-        row = {"id": _get(e, "id") or f"e{i}", "start": _get(e, "start"), "end": _get(e, "end"),
-               "label": _get(e, "label"), "text": text[_get(e, "start") : _get(e, "end")]}
-        score = _get(e, "score")
-        if score is not None:
-            row["score"] = score
-        ents.append(row)
-    if relations is None:
-        found: list[Relation] = rule_relations(text, [Span(e["start"], e["end"], e["label"], id=e["id"]) for e in ents])
-        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in found]
-    return {"id": doc_id, "entities": ents, "relations": relations,
-            "records": build_records(doc_id, text, ents, relations)}
+def span_document(doc_id: str, text: str, entities: list[Span], relations: list[Relation] | None = None) -> Doc:
+    """A document from given spans (gold, or a file) with its records: entities sorted by offsets and
+    given ids e1, e2, ... where they have none, texts taken from `text`; relations from the rules
+    when `relations` is None (an empty list means a relation model found none)."""
+    doc = prepare(doc_id, text)
+    doc.entities = [Span(e.start, e.end, e.label, text[e.start : e.end], e.score, e.id or f"e{i}")
+                    for i, e in enumerate(sorted(entities, key=lambda e: (e.start, e.end)), 1)]
+    doc.relations = rule_relations(doc) if relations is None else relations
+    doc.records = build_records(doc)
+    return doc
 
 
-def _get(obj, key: str):
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+def row_document(row: dict, where: str) -> Doc:
+    """The document of one spans row `{"id", "text", "entities", "relations"}` (the model output shape
+    plus the text) with its records, every offset and id checked; relations from the rules when the
+    row has none. `where` names the row in errors."""
+    try:
+        doc_id, text = str(row["id"]), row["text"]
+        entities, relations = row.get("entities") or [], row.get("relations") or []
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f'{where}: each line needs {{"id", "text", "entities", "relations"}} ({exc})') from exc
+    ids = set()
+    for e in entities:
+        start, end = e.get("start"), e.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} offsets [{start},{end}) lie outside the text")
+        if "text" in e and e["text"] != text[start:end]:
+            raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} says {e['text']!r} but the text there is {text[start:end]!r}")
+        ids.add(e.get("id"))
+    for r in relations:
+        if r.get("from") not in ids or r.get("to") not in ids:
+            raise RecordError(f"{where}: document {doc_id!r}: relation {r} names an unknown entity id")
+    spans = [Span(e["start"], e["end"], e["label"], text[e["start"] : e["end"]], e.get("score"), e.get("id") or "")
+             for e in entities]
+    return span_document(doc_id, text, spans, [Relation(r["from"], r["to"], r["type"], r.get("score"))
+                                               for r in relations] or None)
 
 
-def read_span_documents(path: Path):
-    """(id, text, entities, relations) per line of a spans JSONL, with every offset checked."""
+def read_span_documents(path: Path) -> list[Doc]:
+    """The documents of a spans JSONL (see row_document), with their records."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError as exc:
@@ -232,22 +275,9 @@ def read_span_documents(path: Path):
             continue
         try:
             row = json.loads(line)
-            doc_id, text = str(row["id"]), row["text"]
-            entities, relations = row.get("entities") or [], row.get("relations") or []
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except json.JSONDecodeError as exc:
             raise InputError(f'{path}:{n}: each line needs {{"id", "text", "entities", "relations"}} ({exc})') from exc
-        ids = set()
-        for e in entities:
-            start, end = e.get("start"), e.get("end")
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-                raise RecordError(f"{path}:{n}: document {doc_id!r}: entity {e.get('id')} offsets [{start},{end}) lie outside the text")
-            if "text" in e and e["text"] != text[start:end]:
-                raise RecordError(f"{path}:{n}: document {doc_id!r}: entity {e.get('id')} says {e['text']!r} but the text there is {text[start:end]!r}")
-            ids.add(e.get("id"))
-        for r in relations:
-            if r.get("from") not in ids or r.get("to") not in ids:
-                raise RecordError(f"{path}:{n}: document {doc_id!r}: relation {r} names an unknown entity id")
-        out.append((doc_id, text, entities, relations))
+        out.append(row_document(row, f"{path}:{n}"))
     return out
 
 

@@ -9,14 +9,17 @@ make the two engines' outputs identical document by document.
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from infer.inputs import Document, InputError, read_documents
-from infer.predict import Tagger
-from infer.spans import Span
-from infer.records import document_output
-from infer.relations import RelationExtractor
+from infer.io import atomic_writer
+
+if TYPE_CHECKING:
+    from infer.pipeline import Pipeline
 
 
 def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -33,18 +36,24 @@ def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield chunk
 
 
-def tag_chunk(tagger: Tagger, extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
+def tag_chunk(pipeline: Pipeline, docs: list[Document]) -> list[dict]:
     """The output row of each document (entities, relations with scores, records), in order."""
-    tagged = tagger.predict([d.text for d in docs])
-    mentions = [[Span(e.start, e.end, e.label, id=f"e{i}") for i, e in enumerate(ents, 1)] for ents in tagged]
-    found = extractor.documents([(d.text, ms) for d, ms in zip(docs, mentions)])
-    rows = []
-    for d, ents, rels in zip(docs, tagged, found):
-        entities = [{"id": f"e{i}", "start": e.start, "end": e.end, "label": e.label, "score": e.score}
-                    for i, e in enumerate(ents, 1)]
-        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in rels]
-        rows.append(document_output(d.id, d.text, entities, relations))
-    return rows
+    return [doc.to_dict() for doc in pipeline.run(docs)]
+
+
+def write_tagged(pipeline: Pipeline, spec: str | Path, output: str | Path, docs_per_chunk: int = 256,
+                 progress: Callable[[int], object] | None = None) -> int:
+    """Tag the documents of `spec` into the JSONL `output` (written atomically), one chunk at a time
+    so memory does not grow with the input; `progress` hears each chunk's size. Returns the count."""
+    n = 0
+    with atomic_writer(output) as out:
+        for chunk in chunked(read_inputs(spec), docs_per_chunk):
+            for row in tag_chunk(pipeline, chunk):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            n += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return n
 
 
 def input_files(spec: str | Path) -> list[Path]:

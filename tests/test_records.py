@@ -1,7 +1,9 @@
 """Records from gold-shaped spans, table-driven from seed sentences."""
 import pytest
 
-from infer.records import chain_key, document_output, document_region, official_region, split_name
+from infer.normalize import normalize
+from infer.records import chain_key, document_region, official_region, span_document, split_name
+from infer.spans import Span
 
 
 @pytest.mark.parametrize("span,title,name", [
@@ -40,8 +42,8 @@ def test_seed_sentence_records(root):
     for i, (s, label) in enumerate(spans):
         start = text.index(s, at)
         at = start + len(s)
-        entities.append({"id": f"e{i}", "start": start, "end": at, "label": label})
-    out = document_output("d", text, entities)
+        entities.append(Span(start, at, label, id=f"e{i}"))
+    out = span_document("d", text, entities).to_dict()
     rels = {(r["from"], r["to"], r["type"]) for r in out["relations"]}
     assert ("e1", "e0", "ANCHORS") in rels and ("e7", "e6", "LEADS") in rels and ("e2", "e1", "MEASURES") in rels
     records = out["records"]
@@ -63,8 +65,9 @@ def test_seed_sentence_records(root):
 
 
 def test_document_region_is_the_city(root):
-    assert document_region((root / "annotations/seeds/001_1128ddf1decc5f49.txt").read_text(encoding="utf-8")) == "聊城市"
-    assert document_region("制造业强市建设，开拓高端市场。") is None
+    seed = (root / "annotations/seeds/001_1128ddf1decc5f49.txt").read_text(encoding="utf-8")
+    assert document_region(normalize(seed).text) == "聊城市"
+    assert document_region(normalize("制造业强市建设，开拓高端市场。").text) is None
 
 
 def test_records_command_reads_the_seed_metrics_like_the_hand_table(root):

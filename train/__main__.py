@@ -128,7 +128,8 @@ def cmd_relations(args) -> int:
 def cmd_main(args) -> int:
     """The main job: fit the tagger, train and choose the relation extractor, evaluate on the
     held-out documents, tag the seed articles."""
-    from infer.__main__ import predict_main
+    from infer.pipeline import Pipeline
+    from infer.tagging import write_tagged
     from train.fit import fit, split_examples
     from train.relations import format_relation_report, train_relations
 
@@ -140,7 +141,7 @@ def cmd_main(args) -> int:
     print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
     print(f"relations: {settings['combination']} chosen on dev")
     records = output / "seed_records.jsonl"
-    code = predict_main(["--model", str(output), "--input", config["data"]["seeds"], "--output", str(records)])
+    write_tagged(Pipeline.load(output), config["data"]["seeds"], records)
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
     print(f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
     for split in ("dev", "test"):
@@ -148,7 +149,7 @@ def cmd_main(args) -> int:
             print(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
                   + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
                               if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
-    return code
+    return 0
 
 
 def cmd_corpus_select(args) -> int:
