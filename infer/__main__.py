@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infer.inputs import InputError
 from infer.io import atomic_writer
-from infer.predict import ModelError
+from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.records import RecordError, read_span_documents, write_csvs
 

@@ -7,25 +7,17 @@ whose offsets point into the caller's original text.
 """
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
 from pathlib import Path
 
 import torch
 
-import infer.charnet  # noqa: F401  (registers the project's encoder with the transformers Auto classes)
 from infer.decode import bio_constraints, decode, viterbi
 from infer.documents import Doc, prepare
 from infer.encoding import CharEncoder, owner_windows, windows
-from infer.schema import Schema, load_schema
+from infer.model_folder import load_tagger_parts
+from infer.schema import Schema
 from infer.spans import Span
-
-SETTINGS_FILE = "chain_ie.json"
-
-
-class ModelError(RuntimeError):
-    """A model folder that cannot be used; the message says what to do."""
-
 
 def pick_device(requested: str | None = None) -> torch.device:
     if requested:
@@ -55,23 +47,10 @@ class Tagger:
 
     def __init__(self, model_dir: str | Path, device: str | None = None, batch_size: int = 32,
                  quantize: str | None = None) -> None:
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
-
         model_dir = Path(model_dir)
-        settings_path = model_dir / SETTINGS_FILE
-        if not settings_path.is_file():
-            raise ModelError(
-                f"{model_dir}: not a chain-ie model folder (no {SETTINGS_FILE}); "
-                "train one with `python -m train fit --config configs/default.yaml` or pass --model"
-            )
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
-        if quantize == "int8":
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8)
-        elif quantize:
-            raise ModelError(f"unknown --quantize {quantize!r}; use int8")
-        self._bind(model.to(pick_device(device)), AutoTokenizer.from_pretrained(model_dir), settings["max_length"],
-                   settings["stride"], batch_size, load_schema(model_dir / "schema.yaml"), model_dir)
+        model, tokenizer, settings, schema = load_tagger_parts(model_dir, quantize)
+        self._bind(model.to(pick_device(device)), tokenizer, settings["max_length"], settings["stride"], batch_size,
+                   schema, model_dir)
 
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int, stride: int, batch_size: int = 64) -> "Tagger":

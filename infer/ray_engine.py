@@ -32,7 +32,7 @@ from pathlib import Path
 
 from infer.inputs import Document
 from infer.io import atomic_writer, write_json
-from infer.predict import SETTINGS_FILE, ModelError
+from infer.model_folder import folder_sha256
 from infer.tagging import chunked, read_inputs, tag_chunk
 
 MANIFEST = "manifest.json"
@@ -89,19 +89,6 @@ def start_local_ray(num_cpus: int) -> None:
                                               os.environ.get("PYTHONPATH", "")] if p)
     ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, _node_ip_address="127.0.0.1",
              log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": import_path}})
-
-
-def model_fingerprint(model_dir: Path) -> str:
-    """SHA-256 over the model folder's files (names and bytes), so shards of another model are redone."""
-    if not (model_dir / SETTINGS_FILE).is_file():
-        raise ModelError(f"{model_dir}: not a chain-ie model folder (no {SETTINGS_FILE}); pass --model")
-    digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.iterdir() if p.is_file()):
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def _fingerprint(docs: list[Document]) -> str:
@@ -207,7 +194,7 @@ def run(job: RayJob, address: str | None = None) -> Summary:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; --engine ray writes a folder of shards")
     job = RayJob(**{**asdict(job), "model": str(Path(job.model).resolve()), "output": str(out)})
-    settings = _settings(job, model_fingerprint(Path(job.model)))
+    settings = _settings(job, folder_sha256(Path(job.model)))
     shards = plan(job)
     out.mkdir(parents=True, exist_ok=True)
     done = _done_shards(out, settings, shards)

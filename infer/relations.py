@@ -17,7 +17,6 @@ is read from the folder; without the folder the rules are used.
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 import torch
 
 from infer.documents import Doc, Paragraph
+from infer.model_folder import RELATIONS_DIR, read_relations
 from infer.schema import Schema
 from infer.spans import Span
 
@@ -39,9 +39,6 @@ MAX_GAP = 30
 # keeps 24/39, 60 keeps 32/39, 128 keeps all 39 at 136 of the 146 allowed pairs, so the cap costs
 # almost no extra candidates and is set to cover every gold relation.
 DISTANCE_CAP = 128
-RELATIONS_DIR = "relations"
-SETTINGS_NAME = "relations.json"
-HEAD_NAME = "head.pt"
 NONE = "NONE"
 COMBINATIONS = ("rules", "model", "union", "model_rules")
 
@@ -316,16 +313,19 @@ class RelationExtractor:
 
     @classmethod
     def load(cls, model_dir: str | Path, schema: Schema) -> RelationExtractor:
-        folder = Path(model_dir) / RELATIONS_DIR
-        if not (folder / SETTINGS_NAME).is_file():
+        saved = read_relations(Path(model_dir))
+        if saved is None:
             return cls(schema)
-        settings = json.loads((folder / SETTINGS_NAME).read_text(encoding="utf-8"))
+        settings, state = saved
         head = None
         if settings["combination"] != "rules":
             if settings["classes"] != [NONE, *schema.relation_names]:
-                raise RelationModelError(f"{folder}: trained for relations {settings['classes'][1:]}, the model's schema "
-                                         "has others; retrain with `python -m train relations --model ...`")
-            state = torch.load(folder / HEAD_NAME, map_location="cpu", weights_only=True)
+                raise RelationModelError(f"{Path(model_dir) / RELATIONS_DIR}: trained for relations "
+                                         f"{settings['classes'][1:]}, the model's schema has others; retrain with "
+                                         "`python -m train relations --model ...`")
+            if state is None:
+                raise RelationModelError(f"{Path(model_dir) / RELATIONS_DIR}: combination {settings['combination']!r} "
+                                         "but no head weights; retrain with `python -m train relations --model ...`")
             head = RelationHead(state["linear.weight"].shape[1], len(settings["classes"]))
             head.load_state_dict(state)
             head.eval()

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from infer.documents import Paragraph, prepare
-from infer.predict import SETTINGS_FILE, Tagger
-from infer.relations import (DISTANCE_CAP, HEAD_NAME, RELATIONS_DIR, SETTINGS_NAME, ParagraphView,
-                             RelationExtractor, candidates, rule_relations)
+from infer.model_folder import HEAD_FILE, RELATIONS_DIR, RELATIONS_SETTINGS, SETTINGS_FILE
+from infer.predict import Tagger
+from infer.relations import DISTANCE_CAP, ParagraphView, RelationExtractor, candidates, rule_relations
 from infer.schema import load_schema
 from infer.spans import Span
 from train.data import Example, GoldRelation
@@ -117,9 +117,9 @@ def test_head_training_is_deterministic_and_saved_head_is_used(tiny_tagger, gold
     shutil.copytree(tiny_tagger.model_dir, folder)
     tagger = Tagger(folder)
     settings = train_relations(folder, train, dev, seed=7)
-    saved = json.loads((folder / RELATIONS_DIR / SETTINGS_NAME).read_text())
+    saved = json.loads((folder / RELATIONS_DIR / RELATIONS_SETTINGS).read_text())
     assert saved["combination"] == settings["combination"] and saved["cap"] == DISTANCE_CAP
-    assert (folder / RELATIONS_DIR / HEAD_NAME).is_file() == (settings["combination"] != "rules")
+    assert (folder / RELATIONS_DIR / HEAD_FILE).is_file() == (settings["combination"] != "rules")
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no staging folder left behind
     extractor = RelationExtractor.load(folder, tagger.schema)
     assert extractor.combination == settings["combination"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from infer.inputs import InputError
 from infer.io import write_json
-from infer.predict import ModelError
+from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config

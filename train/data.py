@@ -6,7 +6,6 @@ the second splits Chinese on whitespace.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,10 +55,6 @@ def export_files(paths: list[str | Path]) -> list[Path]:
     if not files:
         raise DataError(f"no .json export found in {', '.join(map(str, paths))}")
     return files
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def latest_annotation(task: dict) -> dict | None:

@@ -11,7 +11,6 @@ like annotations/gold.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING
 from infer.documents import split_paragraphs
 from infer.inputs import Document, read_documents
 from infer.io import write_json
+from infer.model_folder import weights_sha256
 from infer.schema import Schema, load_schema
 from train.data import examples_from_tasks, latest_annotation
 from train.validate import validate
@@ -259,12 +259,7 @@ def select_annotations(tasks: list[dict]) -> tuple[list[dict], PullReport]:
 
 def model_version(model_dir: Path) -> str:
     """The model folder's name plus a hash of its weights, so predictions name the exact model."""
-    digest = hashlib.sha256()
-    for weights in sorted(model_dir.glob("*.safetensors")):
-        with weights.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return f"{model_dir.resolve().name}-{digest.hexdigest()[:8]}"
+    return f"{model_dir.resolve().name}-{weights_sha256(model_dir)[:8]}"
 
 
 def prediction_result(doc: Doc) -> tuple[list[dict], float]:

@@ -10,10 +10,7 @@ tagger's entities, and the best is written to MODEL_DIR/relations/ with its dev 
 """
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,10 +18,10 @@ import torch
 from tqdm import tqdm
 
 from infer.documents import Doc, Paragraph, prepare
-from infer.io import write_json
+from infer.model_folder import save_relations
 from infer.predict import Tagger
-from infer.relations import (COMBINATIONS, DISTANCE_CAP, HEAD_NAME, NONE, RELATIONS_DIR, SETTINGS_NAME,
-                             RelationExtractor, RelationHead, candidates, pair_matrix, paragraph_views)
+from infer.relations import (COMBINATIONS, DISTANCE_CAP, NONE, RelationExtractor, RelationHead, candidates, pair_matrix,
+                             paragraph_views)
 from infer.schema import Schema
 from infer.spans import Span
 from train.data import Example, GoldRelation
@@ -162,7 +159,7 @@ def choose(tables: dict[str, dict]) -> str:
 
 
 def train_relations(model_dir: str | Path, train: list[Example], dev: list[Example], seed: int) -> dict:
-    """Train the heads, choose the combination on dev and write MODEL_DIR/relations/ atomically."""
+    """Train the heads, choose the combination on dev and write MODEL_DIR/relations/ (infer.model_folder)."""
     tagger = Tagger(model_dir)
     schema = tagger.schema
     n_classes = 1 + len(schema.relation_names)
@@ -182,22 +179,12 @@ def train_relations(model_dir: str | Path, train: list[Example], dev: list[Examp
         tables[combination] = {"gold_entities": score_extractor(extractor, dev, dev_gold),
                                "predicted_entities": score_extractor(extractor, dev, dev_pred)}
     chosen = choose(tables)
-    folder = Path(model_dir) / RELATIONS_DIR
-    staging = Path(tempfile.mkdtemp(prefix=f".{RELATIONS_DIR}.", dir=model_dir))
-    try:
-        if chosen != "rules":
-            torch.save(heads[chosen == "model_rules"].state_dict(), staging / HEAD_NAME)
-        settings = {"combination": chosen, "cap": DISTANCE_CAP, "classes": [NONE, *schema.relation_names],
-                    "seed": seed, "train_docs": sorted({ex.doc for ex in train}),
-                    "dev_docs": sorted({ex.doc for ex in dev}), "train_pairs": sizes,
-                    "distances": gap_distribution(train + dev, train_gold + dev_gold, schema),
-                    "dev_reachable_end_to_end": reachable(dev, dev_pred), "dev": tables}
-        write_json(staging / SETTINGS_NAME, settings)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    settings = {"combination": chosen, "cap": DISTANCE_CAP, "classes": [NONE, *schema.relation_names],
+                "seed": seed, "train_docs": sorted({ex.doc for ex in train}),
+                "dev_docs": sorted({ex.doc for ex in dev}), "train_pairs": sizes,
+                "distances": gap_distribution(train + dev, train_gold + dev_gold, schema),
+                "dev_reachable_end_to_end": reachable(dev, dev_pred), "dev": tables}
+    save_relations(Path(model_dir), settings, None if chosen == "rules" else heads[chosen == "model_rules"].state_dict())
     return settings
 
 
