@@ -8,14 +8,15 @@ it. Prints the accuracies and every mismatch, and writes them to bench/results/r
 """
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from infer.cli import ArgumentParser
 from infer.io import write_json
 from infer.records import row_document
+from infer.schema import load_schema
 from train.data import DataError, gold_documents, load_examples
 from train.validate import seed_documents
 
@@ -57,7 +58,8 @@ def read_table(path: Path = TABLE) -> list[Expected]:
 def gold_outputs(gold: Path, seeds: Path) -> tuple[list[dict], dict[tuple[str, int], int]]:
     """Output lines of `python -m infer records` on the gold spans, and each paragraph's offset."""
     examples = load_examples([gold])
-    outputs = [row_document(row, f"{gold} {row['id']}").to_dict()
+    schema = load_schema()
+    outputs = [row_document(row, f"{gold} {row['id']}", schema).to_dict()
                for row in gold_documents(examples, seed_documents(seeds))]
     return outputs, {(ex.doc, ex.para): ex.offset for ex in examples}
 
@@ -95,8 +97,7 @@ def compare(table: list[Expected], outputs: list[dict], offsets: dict[tuple[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.records", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.records", description=__doc__)
     parser.add_argument("--gold", default=str(ROOT / "annotations" / "gold"), help="Label Studio JSON exports")
     parser.add_argument("--seeds", default=str(ROOT / "annotations" / "seeds"), help="the seed articles (.txt)")
     parser.add_argument("--table", default=str(TABLE), help="hand table of the METRIC spans (TSV)")

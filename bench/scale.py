@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from infer.cli import ArgumentParser
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,8 +67,7 @@ def time_ray(model: str, source: Path, out: Path, workers: int, chunk: int) -> f
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.scale", description=__doc__)
     parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
     parser.add_argument("--chars", type=int, default=100_000, help="N: the archives have N and 3N characters (default 100000)")
     parser.add_argument("--docs-per-chunk", type=int, default=64, help="documents per chunk = per Ray shard (default 64)")

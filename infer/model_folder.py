@@ -15,6 +15,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -75,13 +77,32 @@ def load_tagger_parts(model_dir: Path, quantize: str | None = None) -> tuple[obj
     schema = read_schema(model_dir)
     if quantize not in (None, "int8"):
         raise ModelError(f"unknown --quantize {quantize!r}; use int8")
-    model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
+    with quiet_transformers():
+        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
     check_labels(model.config.id2label, schema, model_dir)
     if quantize == "int8":
         import torch
 
         model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8)
-    return model, AutoTokenizer.from_pretrained(model_dir), settings, schema
+    return model, tokenizer, settings, schema
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Keep transformers' weight-loading bars and load report off the user's terminal while a model
+    folder we wrote ourselves is loaded (its warnings would be about our own saved keys)."""
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
 
 
 def save_tagger(folder: Path, model, tokenizer, schema_path: str | Path, config: dict, hashes: dict[str, str]) -> None:

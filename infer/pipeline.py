@@ -57,6 +57,6 @@ class Pipeline:
         docs = self.tagger.tag([prepare(d.id, d.text) for d in documents], with_states=self.extractor.needs_states)
         for doc, relations in zip(docs, self.extractor.relations(docs)):
             doc.relations = relations
-            doc.records = build_records(doc)
+            doc.records = build_records(doc, self.tagger.schema)
             doc.states = None  # read by the relation head only; a document handed out stays small
         return docs

@@ -9,15 +9,19 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from infer.documents import Doc, prepare
 from infer.inputs import InputError
-from infer.io import atomic_writer
+from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
 from infer.numbers import parse_metric
 from infer.relations import Relation, rule_relations
+from infer.schema import Schema
 from infer.spans import Span
 
 
@@ -108,11 +112,11 @@ def _clean_name(e: Span) -> str:
     return normalize(e.text).text.replace("\n", "")
 
 
-def _company_records(doc: Doc) -> tuple[list[dict], dict[str, dict]]:
-    """Companies grouped by name containment (longest mention first), and each entity id's group."""
+def _company_records(doc: Doc, label: str) -> tuple[list[dict], dict[str, dict]]:
+    """Companies (`label` spans) grouped by name containment (longest mention first), and each entity id's group."""
     companies: list[dict] = []
     company_of: dict[str, dict] = {}
-    for e in sorted((e for e in doc.entities if e.label == "COMPANY"), key=lambda e: -len(e.text)):
+    for e in sorted((e for e in doc.entities if e.label == label), key=lambda e: -len(e.text)):
         name = _clean_name(e)
         group = next((c for c in companies if name in c["_names"] or any(name in n or n in name for n in c["_names"])), None)
         if group is None:
@@ -128,11 +132,11 @@ def _company_records(doc: Doc) -> tuple[list[dict], dict[str, dict]]:
     return companies, company_of
 
 
-def _chain_records(doc: Doc) -> tuple[dict[str, dict], dict[str, dict]]:
-    """Chains keyed by chain_key (一个产业链 however it is written), and each entity id's chain."""
+def _chain_records(doc: Doc, label: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Chains (`label` spans) keyed by chain_key (一个产业链 however it is written), and each entity id's chain."""
     chains: dict[str, dict] = {}
     chain_of: dict[str, dict] = {}
-    for e in (e for e in doc.entities if e.label == "CHAIN"):
+    for e in (e for e in doc.entities if e.label == label):
         key = chain_key(e.text)
         chain = chains.setdefault(key, {"doc": doc.id, "name": _clean_name(e), "normalized": key, "leaders": [],
                                         "anchors": [], "members": [], "mentions": []})
@@ -141,11 +145,11 @@ def _chain_records(doc: Doc) -> tuple[dict[str, dict], dict[str, dict]]:
     return chains, chain_of
 
 
-def _official_records(doc: Doc, region: str | None) -> tuple[dict[str, dict], dict[str, dict]]:
-    """Officials keyed by name (title and region from the first mention that has a title)."""
+def _official_records(doc: Doc, label: str, region: str | None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Officials (`label` spans) keyed by name (title and region from the first mention that has a title)."""
     officials: dict[str, dict] = {}
     official_of: dict[str, dict] = {}
-    for e in sorted((e for e in doc.entities if e.label == "OFFICIAL"), key=lambda e: e.start):
+    for e in sorted((e for e in doc.entities if e.label == label), key=lambda e: e.start):
         title, name = split_name(_clean_name(e))
         person = officials.setdefault(name, {"doc": doc.id, "name": name, "title": title or None,
                                              "region": official_region(title, region) if title else None,
@@ -157,28 +161,30 @@ def _official_records(doc: Doc, region: str | None) -> tuple[dict[str, dict], di
     return officials, official_of
 
 
-def _link(doc: Doc, company_of: dict[str, dict], chain_of: dict[str, dict],
+def _link(doc: Doc, schema: Schema, company_of: dict[str, dict], chain_of: dict[str, dict],
           official_of: dict[str, dict]) -> dict[str, Span]:
-    """Write ANCHORS/MEMBER_OF into companies and chains, LEADS into officials and chains; return
-    the subject entity of each measured metric (MEASURES)."""
+    """Write anchors/member_of relations into companies and chains, leads into officials and chains;
+    return the subject entity of each measured metric (measures)."""
     by_id = {e.id: e for e in doc.entities}
+    roles = {rel.name: rel.role for rel in schema.relations}
     measured: dict[str, Span] = {}
     for rel in doc.relations:
         source, target = by_id.get(rel.source), by_id.get(rel.target)
+        kind = roles.get(rel.type)
         if source is None or target is None:
             continue
-        if rel.type == "MEASURES":
+        if kind == "measures":
             measured[source.id] = target
-        elif rel.type in ("ANCHORS", "MEMBER_OF") and source.id in company_of and target.id in chain_of:
+        elif kind in ("anchors", "member_of") and source.id in company_of and target.id in chain_of:
             company, chain = company_of[source.id], chain_of[target.id]
-            role = "anchor" if rel.type == "ANCHORS" else "member"
+            role = "anchor" if kind == "anchors" else "member"
             entry = {"chain": chain["normalized"], "role": role}
             if entry not in company["chains"]:
                 company["chains"].append(entry)
             bucket = chain["anchors" if role == "anchor" else "members"]
             if company["normalized"] not in bucket:
                 bucket.append(company["normalized"])
-        elif rel.type == "LEADS" and source.id in official_of and target.id in chain_of:
+        elif kind == "leads" and source.id in official_of and target.id in chain_of:
             person, chain = official_of[source.id], chain_of[target.id]
             if chain["normalized"] not in person["chains"]:
                 person["chains"].append(chain["normalized"])
@@ -187,18 +193,18 @@ def _link(doc: Doc, company_of: dict[str, dict], chain_of: dict[str, dict],
     return measured
 
 
-def _metric_records(doc: Doc, region: str | None, measured: dict[str, Span], company_of: dict[str, dict],
-                    chain_of: dict[str, dict]) -> list[dict]:
-    """One record per METRIC span: parsed value, the period named before it in its paragraph, and its
-    subject (the measured company or chain, else the document's region)."""
+def _metric_records(doc: Doc, schema: Schema, region: str | None, measured: dict[str, Span],
+                    company_of: dict[str, dict], chain_of: dict[str, dict]) -> list[dict]:
+    """One record per metric span: parsed value, the period named before it in its paragraph, and its
+    subject (the measured company or chain, typed by its label's role, else the document's region)."""
     metrics = []
-    for e in sorted((e for e in doc.entities if e.label == "METRIC"), key=lambda e: e.start):
+    for e in sorted((e for e in doc.entities if e.label == schema.label_for("metric")), key=lambda e: e.start):
         parsed = parse_metric(e.text)
         para = next((p for p in doc.paragraphs if p.offset <= e.start < p.offset + len(p.text)), None)
         period = _period(para.text, e.start - para.offset) if para else None
         target = measured.get(e.id)
         if target is not None:
-            subject = {"type": target.label.lower(), "name": (company_of.get(target.id) or {}).get(
+            subject = {"type": schema.label_role(target.label), "name": (company_of.get(target.id) or {}).get(
                 "normalized") or (chain_of.get(target.id) or {}).get("normalized"), "entity": target.id}
         else:
             subject = {"type": "region", "name": region, "entity": None} if region else None
@@ -208,34 +214,36 @@ def _metric_records(doc: Doc, region: str | None, measured: dict[str, Span], com
     return metrics
 
 
-def build_records(doc: Doc) -> dict:
+def build_records(doc: Doc, schema: Schema) -> dict:
     """Records of one document from its entities and relations (the region from its normalised text,
-    periods from its paragraphs, both made once when the document was prepared)."""
+    periods from its paragraphs, both made once when the document was prepared); which label is a
+    company, metric, chain or official, and which relation is which, is the schema's roles."""
     region = document_region(doc.norm.text)
-    companies, company_of = _company_records(doc)
-    chains, chain_of = _chain_records(doc)
-    officials, official_of = _official_records(doc, region)
-    measured = _link(doc, company_of, chain_of, official_of)
-    metrics = _metric_records(doc, region, measured, company_of, chain_of)
+    companies, company_of = _company_records(doc, schema.label_for("company"))
+    chains, chain_of = _chain_records(doc, schema.label_for("chain"))
+    officials, official_of = _official_records(doc, schema.label_for("official"), region)
+    measured = _link(doc, schema, company_of, chain_of, official_of)
+    metrics = _metric_records(doc, schema, region, measured, company_of, chain_of)
     for group in companies:
         del group["_names"]
     return {"companies": companies, "metrics": metrics, "chains": list(chains.values()),
             "officials": list(officials.values())}
 
 
-def span_document(doc_id: str, text: str, entities: list[Span], relations: list[Relation] | None = None) -> Doc:
+def span_document(doc_id: str, text: str, entities: list[Span], schema: Schema,
+                  relations: list[Relation] | None = None) -> Doc:
     """A document from given spans (gold, or a file) with its records: entities sorted by offsets and
     given ids e1, e2, ... where they have none, texts taken from `text`; relations from the rules
     when `relations` is None (an empty list means a relation model found none)."""
     doc = prepare(doc_id, text)
     doc.entities = [Span(e.start, e.end, e.label, text[e.start : e.end], e.score, e.id or f"e{i}")
                     for i, e in enumerate(sorted(entities, key=lambda e: (e.start, e.end)), 1)]
-    doc.relations = rule_relations(doc) if relations is None else relations
-    doc.records = build_records(doc)
+    doc.relations = rule_relations(doc, schema) if relations is None else relations
+    doc.records = build_records(doc, schema)
     return doc
 
 
-def row_document(row: dict, where: str) -> Doc:
+def row_document(row: dict, where: str, schema: Schema) -> Doc:
     """The document of one spans row `{"id", "text", "entities", "relations"}` (the model output shape
     plus the text) with its records, every offset and id checked; relations from the rules when the
     row has none. `where` names the row in errors."""
@@ -243,7 +251,8 @@ def row_document(row: dict, where: str) -> Doc:
         doc_id, text = str(row["id"]), row["text"]
         entities, relations = row.get("entities") or [], row.get("relations") or []
     except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f'{where}: each line needs {{"id", "text", "entities", "relations"}} ({exc})') from exc
+        raise InputError(f'{where}: each line needs {{"id", "text", "entities", "relations"}} ({exc}); for the output '
+                         "of `python -m infer`, pass the documents it tagged with --texts") from exc
     ids = set()
     for e in entities:
         start, end = e.get("start"), e.get("end")
@@ -257,14 +266,15 @@ def row_document(row: dict, where: str) -> Doc:
             raise RecordError(f"{where}: document {doc_id!r}: relation {r} names an unknown entity id")
     spans = [Span(e["start"], e["end"], e["label"], text[e["start"] : e["end"]], e.get("score"), e.get("id") or "")
              for e in entities]
-    return span_document(doc_id, text, spans, [Relation(r["from"], r["to"], r["type"], r.get("score"))
-                                               for r in relations] or None)
+    return span_document(doc_id, text, spans, schema, [Relation(r["from"], r["to"], r["type"], r.get("score"))
+                                                       for r in relations] or None)
 
 
-def read_span_documents(path: Path) -> list[Doc]:
-    """The documents of a spans JSONL (see row_document), with their records."""
+def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] | None = None) -> list[Doc]:
+    """The documents of a spans JSONL (`-`: standard input; see row_document), with their records. A
+    line without "text" (the output of `python -m infer`) takes it from `texts` by id."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = (sys.stdin.read() if str(path) == STDIO else Path(path).read_text(encoding="utf-8")).splitlines()
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:
@@ -277,7 +287,11 @@ def read_span_documents(path: Path) -> list[Doc]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise InputError(f'{path}:{n}: each line needs {{"id", "text", "entities", "relations"}} ({exc})') from exc
-        out.append(row_document(row, f"{path}:{n}"))
+        if isinstance(row, dict) and "text" not in row and texts is not None:
+            if str(row.get("id")) not in texts:
+                raise InputError(f"{path}:{n}: document {row.get('id')!r} is not among the --texts documents")
+            row = {**row, "text": texts[str(row["id"])]}
+        out.append(row_document(row, f"{path}:{n}", schema))
     return out
 
 
@@ -289,14 +303,30 @@ CSV_FIELDS = {
 }
 
 
-def write_csvs(outputs: list[dict], folder: Path) -> None:
-    """One CSV per record type, UTF-8 with BOM (opens cleanly in Excel); lists as JSON text."""
-    for kind, fields in CSV_FIELDS.items():
-        with atomic_writer(folder / f"{kind}.csv", newline="") as handle:
+@contextmanager
+def record_csvs(folder: Path) -> Iterator[Callable[[dict], None]]:
+    """One CSV per record type in `folder`, UTF-8 with BOM (opens cleanly in Excel), lists as JSON
+    text; yields the function that adds an output row's records. The files appear together, and only
+    when the block succeeds, so rows can be streamed in as they are tagged."""
+    with ExitStack() as stack:
+        writers = {}
+        for kind, fields in CSV_FIELDS.items():
+            handle = stack.enter_context(atomic_writer(folder / f"{kind}.csv", newline=""))
             handle.write("\ufeff")
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            for doc in outputs:
-                for record in doc["records"][kind]:
+            writers[kind] = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+            writers[kind].writeheader()
+
+        def add(row: dict) -> None:
+            for kind, writer in writers.items():
+                for record in row["records"][kind]:
                     writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-                                     for k, v in record.items() if k in fields})
+                                     for k, v in record.items()})
+
+        yield add
+
+
+def write_csvs(outputs: Iterable[dict], folder: Path) -> None:
+    """The record CSVs of `outputs` (see record_csvs)."""
+    with record_csvs(folder) as add:
+        for row in outputs:
+            add(row)

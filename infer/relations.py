@@ -69,13 +69,17 @@ def _nearest(candidates: list[Span], anchor: Span, text: str, before: bool) -> S
     return max(pool, key=lambda c: c.end) if before else min(pool, key=lambda c: c.start)
 
 
-def paragraph_relations(text: str, mentions: list[Span]) -> list[Relation]:
-    """Relations the rules read in one paragraph (mentions' offsets are into `text`)."""
-    by_label: dict[str, list[Span]] = {}
+def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list[Relation]:
+    """Relations the rules read in one paragraph (mentions' offsets are into `text`); labels and
+    relation types are the ones playing each role in `schema`."""
+    by_role: dict[str, list[Span]] = {}
+    roles = {label.name: label.role for label in schema.labels}
     for m in mentions:
-        by_label.setdefault(m.label, []).append(m)
-    companies, chains = by_label.get("COMPANY", []), by_label.get("CHAIN", [])
-    officials, metrics = by_label.get("OFFICIAL", []), by_label.get("METRIC", [])
+        by_role.setdefault(roles.get(m.label, ""), []).append(m)
+    companies, chains = by_role.get("company", []), by_role.get("chain", [])
+    officials, metrics = by_role.get("official", []), by_role.get("metric", [])
+    anchors, member_of = schema.relation_for("anchors"), schema.relation_for("member_of")
+    leads, measures = schema.relation_for("leads"), schema.relation_for("measures")
     found: dict[tuple[str, str], Relation] = {}
 
     def add(source: Span, target: Span, kind: str) -> None:
@@ -92,20 +96,20 @@ def paragraph_relations(text: str, mentions: list[Span]) -> list[Relation]:
             before = text[max(0, min(company.start, chain.start) - 12) : min(company.start, chain.start)]
             if ANCHOR_CUE in gap or (ANCHOR_CUE in after and company.start < chain.start) or (
                     ANCHOR_CUE in before and chain.start < company.start):
-                add(company, chain, "ANCHORS")
+                add(company, chain, anchors)
             elif MEMBER_CUE.search(gap) and company.start < chain.start:
-                add(company, chain, "MEMBER_OF")
+                add(company, chain, member_of)
     for chain in chains:
         tail = text[chain.end : chain.end + 4]
         if LEADER_CUE in tail:
             official = _nearest(officials, chain, text, before=False)
             if official is not None and official.start - chain.end <= 12:
-                add(official, chain, "LEADS")
+                add(official, chain, leads)
     for metric in metrics:
         target = _nearest(companies + chains, metric, text, before=True)
         if target is not None and not any(m.start > target.end and m.end <= metric.start for m in metrics):
             if len(_gap(text, target, metric)) <= 8:
-                add(metric, target, "MEASURES")
+                add(metric, target, measures)
     return list(found.values())
 
 
@@ -121,9 +125,9 @@ def paragraph_mentions(doc: Doc) -> list[tuple[Paragraph, list[Span]]]:
     return out
 
 
-def rule_relations(doc: Doc) -> list[Relation]:
+def rule_relations(doc: Doc, schema: Schema) -> list[Relation]:
     """Rule relations of a whole document, paragraph by paragraph."""
-    return [r for para, inside in paragraph_mentions(doc) for r in paragraph_relations(para.text, inside)]
+    return [r for para, inside in paragraph_mentions(doc) for r in paragraph_relations(para.text, inside, schema)]
 
 
 class RelationModelError(RuntimeError):
@@ -239,7 +243,8 @@ def pair_matrix(views: list[ParagraphView], schema: Schema, cap: int, use_encode
         if use_encoder and st is None:
             raise ValueError("relation features need the encoder states: tag the documents with with_states=True")
         cands = candidates(view, schema, cap)
-        votes = {(r.source, r.target): r.type for r in paragraph_relations(view.text, view.mentions)} if use_rules else {}
+        votes = ({(r.source, r.target): r.type for r in paragraph_relations(view.text, view.mentions, schema)}
+                 if use_rules else {})
         rows, masks = [], []
         for c in cands:
             feats = cheap_features(view, c, schema, cap, votes.get((c.source.id, c.target.id), "") if use_rules else None)
@@ -344,7 +349,7 @@ class RelationExtractor:
         """Relations of each tagged document (entities filled; states too when `needs_states`),
         paragraph by paragraph."""
         items = [(d, para, inside) for d, doc in enumerate(docs) for para, inside in paragraph_mentions(doc)]
-        found = [paragraph_relations(para.text, inside) for _, para, inside in items]
+        found = [paragraph_relations(para.text, inside, self.schema) for _, para, inside in items]
         if self.combination != "rules":
             views = [ParagraphView(docs[d], para, inside) for d, para, inside in items]
             with torch.inference_mode():

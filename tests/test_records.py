@@ -3,6 +3,7 @@ import pytest
 
 from infer.normalize import normalize
 from infer.records import chain_key, document_region, official_region, span_document, split_name
+from infer.schema import load_schema
 from infer.spans import Span
 
 
@@ -43,7 +44,7 @@ def test_seed_sentence_records(root):
         start = text.index(s, at)
         at = start + len(s)
         entities.append(Span(start, at, label, id=f"e{i}"))
-    out = span_document("d", text, entities).to_dict()
+    out = span_document("d", text, entities, load_schema()).to_dict()
     rels = {(r["from"], r["to"], r["type"]) for r in out["relations"]}
     assert ("e1", "e0", "ANCHORS") in rels and ("e7", "e6", "LEADS") in rels and ("e2", "e1", "MEASURES") in rels
     records = out["records"]
@@ -86,3 +87,31 @@ def test_records_command_reads_the_seed_metrics_like_the_hand_table(root):
     assert result["accuracy"]["value+unit"] >= 0.95, result["mismatches"]
     for field in ("change", "approx", "indicator"):
         assert result["accuracy"][field] >= 0.9, result["mismatches"]
+
+
+def test_the_schema_roles_drive_rules_and_records(root, tmp_path):
+    import yaml
+
+    from infer.schema import SchemaError
+
+    data = yaml.safe_load((root / "configs/schema.yaml").read_text(encoding="utf-8"))
+    renamed = yaml.safe_dump(data, allow_unicode=True).replace("COMPANY", "ORG").replace("ANCHORS", "LEADS_CHAIN")
+    (tmp_path / "renamed.yaml").write_text(renamed, encoding="utf-8")
+    schema = load_schema(tmp_path / "renamed.yaml")
+    text = "作为有色金属产业链“链主”企业，信发集团投资300多亿元。"
+    spans = [Span(text.index("有色金属产业链"), text.index("有色金属产业链") + 7, "CHAIN"),
+             Span(text.index("信发集团"), text.index("信发集团") + 4, "ORG")]
+    out = span_document("d", text, spans, schema).to_dict()
+    assert [(r["from"], r["to"], r["type"]) for r in out["relations"]] == [("e2", "e1", "LEADS_CHAIN")]
+    [company] = out["records"]["companies"]
+    assert company["name"] == "信发集团" and company["chains"] == [{"chain": "有色金属产业链", "role": "anchor"}]
+
+    data["relations"] = [r for r in data["relations"] if r["name"] != "MEASURES"]
+    (tmp_path / "no_measures.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemaError, match="no relation has the role measures"):
+        load_schema(tmp_path / "no_measures.yaml")
+    data = yaml.safe_load((root / "configs/schema.yaml").read_text(encoding="utf-8"))
+    data["labels"][0]["role"] = "metric"  # two metrics, no company
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemaError, match="no label has the role company"):
+        load_schema(tmp_path / "two.yaml")

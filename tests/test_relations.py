@@ -151,4 +151,4 @@ def test_without_a_relations_folder_the_rules_are_used(tiny_tagger):
     assert extractor.combination == "rules"
     assert {(r.source, r.target, r.type) for r in found} == {("m1", "m0", "ANCHORS"), ("m2", "m1", "MEASURES"),
                                                             ("m4", "m3", "LEADS")}
-    assert found == rule_relations(document(text, ms))
+    assert found == rule_relations(document(text, ms), SCHEMA)

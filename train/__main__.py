@@ -1,13 +1,13 @@
 """`python -m train {validate,fit,pretrain,relations,evaluate,main,labelstudio}`: the training side of chain-ie."""
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
 
+from infer.cli import ArgumentParser
 from infer.inputs import InputError
 from infer.io import write_json
 from infer.model_folder import ModelError
@@ -270,8 +270,9 @@ def add_corpus_parser(sub) -> None:
     p.set_defaults(func=cmd_corpus_from_export)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train", description="Train and evaluate chain-ie taggers.")
+def build_parser() -> ArgumentParser:
+    """`python -m train` and every subcommand (each sets `func`, the command to run)."""
+    parser = ArgumentParser(prog="python -m train", description="Train and evaluate chain-ie taggers.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check Label Studio JSON exports and stand-off corpus files against the "
@@ -321,8 +322,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_labelstudio_parser(sub)
     add_corpus_parser(sub)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError, LabelStudioError) as exc:
