@@ -5,11 +5,13 @@ Each rule reads one explicit statement inside one paragraph, as the guide annota
   LEADS      Y产业链链长X                                          (链长 right after the chain, official next)
   MEMBER_OF  X加入/融入/入链/配套…Y                                (a joining verb between company and chain)
   MEASURES   Y…营收增长17.2%                                       (metric right after its company/chain, same clause)
+(the names are the default schema's: the rules find labels and relation types by their schema roles).
 
 The trained extractor (`python -m train relations` writes MODEL_DIR/relations/) classifies every
 ordered mention pair of one paragraph whose labels the schema allows, within DISTANCE_CAP tokens,
-into NONE or a relation type. A pair is represented by the tagger encoder's last hidden states
-mean-pooled over each span and over the tokens between them, plus cheap features (distance,
+into NONE or a relation type. A pair is represented by the encoder's last hidden states, kept by
+the tagger from its own pass over the document (infer.documents.Doc.states; the encoder never runs a
+second time), mean-pooled over each span and over the tokens between them, plus cheap features (distance,
 order, label pair, the rules' cue words in between, and optionally the rules' own vote). Which
 of rules / model / union / model-with-rule-features is used was chosen on dev relation F1 and
 is read from the folder; without the folder the rules are used.

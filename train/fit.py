@@ -18,7 +18,7 @@ import torch
 from infer.encoding import CharEncoder
 from infer.io import write_json
 from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_folder, move_into_place, new_staging,
-                                save_tagger)
+                                quiet_transformers, save_tagger)
 from infer.predict import Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE, features
@@ -42,11 +42,13 @@ def build_model(config: dict, schema: Schema):
     m = config["model"]
     if m["init"] == "pretrained":
         try:
-            tokenizer = AutoTokenizer.from_pretrained(m["base"])
-            model = AutoModelForTokenClassification.from_pretrained(
-                m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True,
-                **({"crf": m["crf"], "dropout": m["dropout"]} if _is_charnet(m["base"]) else {}),
-            )
+            with quiet_transformers():  # its report would only say the new tag layer starts untrained
+                tokenizer = AutoTokenizer.from_pretrained(m["base"])
+                model = AutoModelForTokenClassification.from_pretrained(
+                    m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id,
+                    ignore_mismatched_sizes=True,
+                    **({"crf": m["crf"], "dropout": m["dropout"]} if _is_charnet(m["base"]) else {}),
+                )
         except OSError as exc:
             raise ConfigError(
                 f"cannot load encoder {m['base']!r} ({exc.__class__.__name__}). Without internet use a local folder "

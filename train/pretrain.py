@@ -27,7 +27,7 @@ from tqdm import tqdm
 from infer.charnet import CharNetConfig, CharNetForTokenClassification
 from infer.encoding import CharEncoder
 from infer.io import write_json
-from infer.model_folder import file_sha256, move_into_place, new_staging
+from infer.model_folder import file_sha256, move_into_place, new_staging, quiet_transformers
 from infer.predict import Tagger
 from train.config import ConfigError, merge_config, read_yaml
 from train.data import CLUENER_CLASSES, load_cluener
@@ -165,8 +165,9 @@ def load_encoder_tagger(model_dir: str | Path, max_length: int = 64, stride: int
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     try:
-        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        with quiet_transformers():
+            model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
+            tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except OSError as exc:
         raise ConfigError(f"{model_dir}: not an encoder folder ({exc.__class__.__name__})") from exc
     return Tagger.from_model(model, tokenizer, max_length, stride)
