@@ -20,6 +20,7 @@ from infer.inputs import Document
 from infer.predict import Tagger
 from infer.records import build_records
 from infer.relations import RelationExtractor
+from infer.tagging import chunked
 
 
 class Pipeline:
@@ -43,13 +44,8 @@ class Pipeline:
     def pipe(self, texts: Iterable[str | Document], batch_size: int = 256) -> Iterator[Doc]:
         """Documents in input order, `batch_size` at a time (the tagger batches the windows of those
         documents together; memory does not grow with the input). A plain string gets its index as id."""
-        chunk: list[Document] = []
-        for n, item in enumerate(texts):
-            chunk.append(item if isinstance(item, Document) else Document(str(n), item))
-            if len(chunk) == batch_size:
-                yield from self.run(chunk)
-                chunk = []
-        if chunk:
+        documents = (item if isinstance(item, Document) else Document(str(n), item) for n, item in enumerate(texts))
+        for chunk in chunked(documents, batch_size):
             yield from self.run(chunk)
 
     def run(self, documents: list[Document]) -> list[Doc]:
