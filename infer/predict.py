@@ -1,9 +1,10 @@
-"""Loading a trained model folder and tagging documents with it.
+"""The tagger: a trained model folder (loaded by infer.model_folder) that tags prepared documents.
 
-Documents are normalised (infer.normalize), encoded one token per character, cut into
+Documents arrive normalised (infer.documents.prepare), are encoded one token per character, cut into
 overlapping windows, batched by length, tagged in `torch.inference_mode`, merged (each token
 takes the prediction of the window that sees it with most context) and decoded into spans
-whose offsets point into the caller's original text.
+whose offsets point into the caller's original text; on request the encoder's last hidden states
+of the same forward pass are kept on the document for the relation head.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from infer.encoding import CharEncoder, owner_windows, windows
 from infer.model_folder import load_tagger_parts
 from infer.schema import Schema
 from infer.spans import Span
+
 
 def pick_device(requested: str | None = None) -> torch.device:
     if requested:
