@@ -168,3 +168,16 @@ def test_every_option_shows_its_default():
     for action in found:
         text = formatter._get_help_string(action)
         assert action.required or "default" in text, action.option_strings
+
+
+def test_main_job_writes_the_model_card_it_printed(root, tmp_path, tiny_config, capsys):
+    from train.__main__ import main
+
+    config = tiny_config(tmp_path, 20, {"dev_docs": ["004_e34ce637d7128e12"]})
+    assert main(["main", "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    card = (tmp_path / "tiny" / "README.md").read_text(encoding="utf-8")
+    summary = card.split("```\n")[1].splitlines()
+    assert summary[0].startswith("main job done in") and summary[2].startswith("dev micro-F1")
+    assert all(line in printed for line in summary)
+    assert len((tmp_path / "tiny" / "seed_records.jsonl").read_text(encoding="utf-8").splitlines()) == 5

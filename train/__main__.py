@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser
 from infer.inputs import InputError
-from infer.io import write_json
+from infer.io import atomic_writer, write_json
 from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
@@ -143,13 +143,25 @@ def cmd_main(args) -> int:
     records = output / "seed_records.jsonl"
     write_tagged(Pipeline.load(output), config["data"]["seeds"], records)
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
-    print(f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
+    summary = [f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}",
+               f"relations: {settings['combination']} chosen on dev"]
     for split in ("dev", "test"):
         if split in metrics:
-            print(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
-                  + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
-                              if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
+            summary.append(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
+                           + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
+                                       if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
+    print("\n".join(summary))
+    write_model_card(output, args.config, summary)
     return 0
+
+
+def write_model_card(output: Path, config_path: str, summary: list[str]) -> None:
+    """MODEL/README.md: what the main job printed, word for word, so the figures quoted about a model
+    are the ones its own run produced (the project README's status points here)."""
+    with atomic_writer(output / "README.md") as card:
+        card.write(f"# {output.name}\n\nWritten by `python -m train main --config {config_path}`, "
+                   "which printed:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
+                   "Per-label tables: `metrics.json` (tagger), `relations/relations.json` (relations).\n")
 
 
 def cmd_corpus_select(args) -> int:
