@@ -9,11 +9,11 @@ OFFICIAL); its other eight classes are not entities of this schema and are not s
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from bench.corpus import RESULTS, ROOT
+from infer.cli import ArgumentParser
 from infer.io import write_json
 from infer.predict import Tagger
 from train.config import load_config
@@ -25,8 +25,7 @@ CLUENER_DEV = ROOT.parent / "shared" / "data" / "cluener" / "dev.json"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.accuracy", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.accuracy", description=__doc__)
     parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
     parser.add_argument("--config", default="configs/default.yaml", help="recipe naming the dev split")
     parser.add_argument("--cluener", default=str(CLUENER_DEV), help="CLUENER dev.json (skipped when absent)")

@@ -6,7 +6,6 @@ is the kernel's own figure for that child (os.wait4's ru_maxrss), so no sampling
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -17,6 +16,7 @@ from itertools import cycle, islice
 from pathlib import Path
 
 from bench.corpus import RESULTS, ROOT, seed_paragraphs
+from infer.cli import ArgumentParser
 from infer.io import write_json
 
 FLAT = 0.20  # the largest relative growth in peak RSS from the smallest to the largest input still called flat
@@ -46,8 +46,7 @@ def peak_rss(args: list[str]) -> tuple[int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.memory", description=__doc__)
     parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="documents per run")
     parser.add_argument("--output", default=str(RESULTS / "memory.json"), help="results JSON")

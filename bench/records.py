@@ -1,23 +1,22 @@
 """`python -m bench.records`: how well the record rules read the seed METRIC spans.
 
-The gold spans and relations of the seed articles go through `python -m infer records` (the
-command itself, not a copy of its code); each metric record is compared field by field with the
+The gold spans and relations of the seed articles go through the code of `python -m infer records`
+(infer.records.row_document: offsets checked, rules where a document has no relations); each metric record is compared field by field with the
 table written by hand in tests/data/seed_metrics.tsv. The figure that matters is value+unit (a
 wrong number in a record is the costly error); change, approx and indicator are reported beside
 it. Prints the accuracies and every mismatch, and writes them to bench/results/records.json.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import math
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infer.__main__ import records_main
+from infer.cli import ArgumentParser
 from infer.io import write_json
+from infer.records import row_document
+from infer.schema import load_schema
 from train.data import DataError, gold_documents, load_examples
 from train.validate import seed_documents
 
@@ -59,13 +58,9 @@ def read_table(path: Path = TABLE) -> list[Expected]:
 def gold_outputs(gold: Path, seeds: Path) -> tuple[list[dict], dict[tuple[str, int], int]]:
     """Output lines of `python -m infer records` on the gold spans, and each paragraph's offset."""
     examples = load_examples([gold])
-    with tempfile.TemporaryDirectory() as tmp:
-        spans, records = Path(tmp) / "gold_spans.jsonl", Path(tmp) / "records.jsonl"
-        spans.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n"
-                                 for d in gold_documents(examples, seed_documents(seeds))), encoding="utf-8")
-        if records_main(["--input", str(spans), "--output", str(records)]) != 0:
-            raise DataError(f"python -m infer records failed on the gold of {gold}")
-        outputs = [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
+    schema = load_schema()
+    outputs = [row_document(row, f"{gold} {row['id']}", schema).to_dict()
+               for row in gold_documents(examples, seed_documents(seeds))]
     return outputs, {(ex.doc, ex.para): ex.offset for ex in examples}
 
 
@@ -102,8 +97,7 @@ def compare(table: list[Expected], outputs: list[dict], offsets: dict[tuple[str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.records", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.records", description=__doc__)
     parser.add_argument("--gold", default=str(ROOT / "annotations" / "gold"), help="Label Studio JSON exports")
     parser.add_argument("--seeds", default=str(ROOT / "annotations" / "seeds"), help="the seed articles (.txt)")
     parser.add_argument("--table", default=str(TABLE), help="hand table of the METRIC spans (TSV)")

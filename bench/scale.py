@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from infer.cli import ArgumentParser
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,12 +49,12 @@ def make_archive(path: Path, chars: int) -> tuple[int, int]:
 def time_local(model: str, source: Path, out: Path, threads: int, chunk: int) -> float:
     import torch
 
-    from infer.__main__ import main
+    from infer.pipeline import Pipeline
+    from infer.tagging import write_tagged
 
     torch.set_num_threads(threads)
     started = time.perf_counter()
-    if main(["--model", model, "--input", str(source), "--output", str(out), "--docs-per-chunk", str(chunk)]) != 0:
-        sys.exit("the single-process run failed")
+    write_tagged(Pipeline.load(model), source, out, chunk)
     return time.perf_counter() - started
 
 
@@ -65,8 +67,7 @@ def time_ray(model: str, source: Path, out: Path, workers: int, chunk: int) -> f
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.scale", description=__doc__)
     parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
     parser.add_argument("--chars", type=int, default=100_000, help="N: the archives have N and 3N characters (default 100000)")
     parser.add_argument("--docs-per-chunk", type=int, default=64, help="documents per chunk = per Ray shard (default 64)")

@@ -16,7 +16,6 @@ The last line printed is the speedup of our unquantized path over the pipeline.
 """
 from __future__ import annotations
 
-import argparse
 import copy
 import platform
 import re
@@ -28,6 +27,7 @@ from pathlib import Path
 import torch
 
 from bench.corpus import RESULTS, repeated_articles, seed_paragraphs
+from infer.cli import ArgumentParser
 from infer.io import write_json
 from infer.normalize import normalize
 from infer.predict import Tagger
@@ -120,8 +120,7 @@ def dev_f1(tagger: Tagger, config_path: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m bench.speed", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="at least 50k characters instead of 200k")
     parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
     parser.add_argument("--config", default="configs/default.yaml", help="recipe naming the dev split")

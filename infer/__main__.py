@@ -7,11 +7,14 @@ import json
 import sys
 from pathlib import Path
 
+from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
-from infer.io import atomic_writer
-from infer.predict import ModelError
-from infer.relations import RelationExtractor, RelationModelError
-from infer.records import RecordError, document_output, read_span_documents, write_csvs
+from infer.io import STDIO, output_stream
+from infer.model_folder import ModelError
+from infer.records import RecordError, read_span_documents, write_csvs
+from infer.relations import RelationModelError
+from infer.schema import DEFAULT_SCHEMA, SchemaError, load_schema
+from infer.tagging import read_inputs
 
 PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line per document:
 {"id", "entities": [{"id","start","end","label","text","score"}], "relations": [{"from","to","type","score"}],
@@ -24,28 +27,25 @@ pip install -e ".[ray]"."""
 RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 
 
-def positive_int(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return number
-
-
-def predict_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infer", description=PREDICT_HELP,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def predict_parser() -> ArgumentParser:
+    """`python -m infer`'s options (tests check that every one shows its default)."""
+    parser = ArgumentParser(prog="python -m infer", description=PREDICT_HELP)
     parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
     parser.add_argument("--input", required=True,
                         help='a .txt file, a folder of .txt files, JSONL with {"id", "text"} per line, '
-                        "or a quoted glob of those ('archive/*.jsonl')")
+                        "a quoted glob of those ('archive/*.jsonl'), or - for JSONL on standard input (required)")
     parser.add_argument("--output", required=True,
-                        help="output JSONL, written atomically (with --engine ray: a folder of shards + manifest.json)")
+                        help="output JSONL, written atomically, or - for standard output (with --engine ray: a "
+                        "folder of shards + manifest.json) (required)")
+    parser.add_argument("--csv", default=None, metavar="DIR",
+                        help="also write the records as one UTF-8 (with BOM) CSV per record type in DIR (default: none)")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="windows per forward pass (default 32)")
     parser.add_argument("--docs-per-chunk", type=positive_int, default=256,
                         help="documents read and tagged together; bounds memory on large inputs (default 256)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda when present)")
     parser.add_argument("--quantize", choices=["int8"], default=None,
-                        help="dynamic int8 quantization of Linear/LSTM layers (CPU; faster, F1 may move: see bench.speed)")
+                        help="dynamic int8 quantization of Linear/LSTM layers (CPU; faster, F1 may move: see "
+                        "bench.speed) (default: none, float32)")
     parser.add_argument("--threads", type=positive_int, default=None,
                         help="torch CPU threads (default: torch's choice, one per core; on a machine busy with "
                         "other work 1 is often faster)")
@@ -58,6 +58,11 @@ def predict_main(argv: list[str]) -> int:
                           help="GPUs per worker (default 0); > 0 runs the workers on CUDA (0.5: two share a GPU)")
     ray_opts.add_argument("--ray-address", default=None,
                           help="an existing Ray cluster (e.g. auto); default: a private one on 127.0.0.1")
+    return parser
+
+
+def predict_main(argv: list[str]) -> int:
+    parser = predict_parser()
     args = parser.parse_args(argv)
     if args.docs_per_chunk < 1 or args.batch_size < 1:
         parser.error("--docs-per-chunk and --batch-size must be at least 1")
@@ -70,28 +75,22 @@ def predict_main(argv: list[str]) -> int:
     import torch
     from tqdm import tqdm
 
-    from infer.predict import Tagger
-    from infer.tagging import chunked, read_inputs, refuse_overwriting_input, tag_chunk
+    from infer.pipeline import Pipeline
+    from infer.tagging import count_documents, refuse_overwriting_input, write_tagged
 
     if args.threads:
         torch.set_num_threads(args.threads)
 
     try:
         refuse_overwriting_input(args.input, args.output)
-        tagger = Tagger(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
-        extractor = RelationExtractor.load(tagger)
-        n = 0
-        with atomic_writer(args.output) as out, tqdm(desc="documents", unit="doc", file=sys.stderr) as bar:
-            # Stream: only one chunk of documents is ever held, so memory does not grow with the input.
-            for chunk in chunked(read_inputs(args.input), args.docs_per_chunk):
-                for row in tag_chunk(tagger, extractor, chunk):
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                n += len(chunk)
-                bar.update(len(chunk))
+        pipeline = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
+        with tqdm(desc="documents", unit="doc", total=count_documents(args.input), file=sys.stderr) as bar:
+            n = write_tagged(pipeline, args.input, args.output, args.docs_per_chunk, bar.update, args.csv)
     except (InputError, ModelError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {n} documents to {args.output}", file=sys.stderr)
+    print(f"wrote {n} documents to {'standard output' if args.output == STDIO else args.output}"
+          + (f", record CSVs to {args.csv}" if args.csv else ""), file=sys.stderr)
     return 0
 
 
@@ -99,6 +98,9 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     """`--engine ray`: the same chunks and `tag_chunk`, run by Ray Data workers (infer/ray_engine.py)."""
     if args.device:
         parser.error("--device does not apply with --engine ray; use --gpus-per-worker")
+    if args.csv or STDIO in (args.input, args.output):
+        parser.error("--engine ray reads files and writes a folder of shards: no --csv, no --input/--output -; "
+                     "run `python -m infer records --texts INPUT` on the joined shards for CSVs")
     num_workers = 1 if args.num_workers is None else args.num_workers
     cpus = 1 if args.cpus_per_worker is None else args.cpus_per_worker
     gpus = 0.0 if args.gpus_per_worker is None else args.gpus_per_worker
@@ -124,26 +126,40 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     return 0
 
 
-def records_main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(
+def records_parser() -> ArgumentParser:
+    """`python -m infer records`' options."""
+    parser = ArgumentParser(
         prog="python -m infer records",
-        description='Build records from spans: each input line {"id","text","entities":[{"id","start","end","label"}],'
-        '"relations":[{"from","to","type"}]} (the model output shape). Relations come from the rules when a '
-        "document has none.",
+        description='Build records from spans: each input line {"id","text","entities":[{"id","start","end","label"}],\n'
+        '"relations":[{"from","to","type"}]}. The output of `python -m infer` has no "text": read it with\n'
+        "--texts naming the documents it was tagged from. Relations come from the rules when a document has none.",
     )
-    parser.add_argument("--input", required=True, help="spans JSONL")
-    parser.add_argument("--output", required=True, help="records JSONL (written atomically)")
-    parser.add_argument("--csv", default=None, help="also write one UTF-8 (with BOM) CSV per record type here")
+    parser.add_argument("--input", required=True,
+                        help="spans JSONL, or the output of `python -m infer`; - for standard input (required)")
+    parser.add_argument("--texts", default=None,
+                        help="the documents the input was tagged from (what `python -m infer --input` read), joined "
+                        'by id to lines without "text" (default: none, every line has its text)')
+    parser.add_argument("--output", required=True,
+                        help="records JSONL, written atomically, or - for standard output (required)")
+    parser.add_argument("--csv", default=None, metavar="DIR",
+                        help="also write one UTF-8 (with BOM) CSV per record type in DIR (default: none)")
+    parser.add_argument("--schema", default=str(DEFAULT_SCHEMA),
+                        help="the label schema whose roles the rules and records read (default: %(default)s)")
+    return parser
+
+
+def records_main(argv: list[str]) -> int:
+    parser = records_parser()
     args = parser.parse_args(argv)
     try:
-        if Path(args.output).resolve() == Path(args.input).resolve():
+        if args.output != STDIO and Path(args.output).resolve() == Path(args.input).resolve():
             raise InputError(f"--output {args.output} would overwrite the input; write to another file")
-        outputs = [document_output(doc_id, text, ents, rels or None) for doc_id, text, ents, rels in
-                   read_span_documents(Path(args.input))]
-    except (InputError, RecordError) as exc:
+        texts = {d.id: d.text for d in read_inputs(args.texts)} if args.texts else None
+        outputs = [doc.to_dict() for doc in read_span_documents(args.input, load_schema(args.schema), texts)]
+    except (InputError, RecordError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with atomic_writer(args.output) as out:
+    with output_stream(args.output) as out:
         for row in outputs:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
     if args.csv:

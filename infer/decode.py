@@ -10,28 +10,20 @@ would output. A span's score is the mean probability of its tokens' predicted ta
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-
 import torch
 
-
-@dataclass(frozen=True)
-class TokenSpan:
-    start: int  # first token index
-    end: int  # one past the last token index
-    label: str
-    score: float
+from infer.spans import Span
 
 
-def decode(tags: Sequence[str], probs: Sequence[float]) -> list[TokenSpan]:
-    """Spans from per-token IOB2 tags (possibly ill-formed) and each tag's probability."""
-    spans: list[TokenSpan] = []
+def decode(tags: Sequence[str], probs: Sequence[float]) -> list[Span]:
+    """Spans (token offsets) from per-token IOB2 tags (possibly ill-formed) and each tag's probability."""
+    spans: list[Span] = []
     start, label = -1, ""
 
     def close(end: int) -> None:
         if start >= 0:
             window = probs[start:end]
-            spans.append(TokenSpan(start, end, label, float(sum(window) / len(window))))
+            spans.append(Span(start, end, label, score=float(sum(window) / len(window))))
 
     for i, tag in enumerate(tags):
         prefix, _, kind = tag.partition("-")

@@ -1,4 +1,4 @@
-"""Documents and paragraphs.
+"""Documents and paragraphs, and the document object the pipeline fills in one pass.
 
 A paragraph is the unit of annotation (one Label Studio task) and of relations: a block of
 lines between blank lines. Newspaper pages hard-wrap sentences inside such a block, so the
@@ -9,7 +9,17 @@ character offset in the document so spans map back to the article.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from infer.encoding import token_positions
+from infer.normalize import NormalizedText, normalize
+from infer.spans import Span
+
+if TYPE_CHECKING:
+    import torch
+
+    from infer.relations import Relation
 
 MAX_BLOCK = 600
 _BLOCK = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
@@ -45,3 +55,48 @@ def split_paragraphs(text: str) -> list[Paragraph]:
                 pieces.append((s, e))
             line_start += len(line) + 1
     return [Paragraph(i, s, text[s:e]) for i, (s, e) in enumerate(pieces)]
+
+
+@dataclass
+class Doc:
+    """One document as it flows through the pipeline, filled in one pass.
+
+    `prepare` normalises the text and splits its paragraphs once; the tagger adds the entities (and,
+    when a relation head will read them, the encoder's last hidden states, one row per token); the
+    relation step reads paragraphs, normalised text, token positions and states from here, and the
+    records step the normalised text and paragraphs, so no later step normalises or encodes again.
+    Entity offsets are into `text`; token i is the character `norm.text[positions[i]]`."""
+
+    id: str
+    text: str
+    norm: NormalizedText
+    paragraphs: list[Paragraph]
+    positions: list[int]
+    entities: list[Span] = field(default_factory=list)
+    states: torch.Tensor | None = None
+    relations: list[Relation] = field(default_factory=list)
+    records: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """The document's output line of `python -m infer` (entities, relations, records; scores when known)."""
+        entities = []
+        for e in self.entities:
+            row = {"id": e.id, "start": e.start, "end": e.end, "label": e.label, "text": self.text[e.start : e.end]}
+            if e.score is not None:
+                row["score"] = e.score
+            entities.append(row)
+        relations = []
+        for r in self.relations:
+            row = {"from": r.source, "to": r.target, "type": r.type}
+            if r.score is not None:
+                row["score"] = r.score
+            relations.append(row)
+        return {"id": self.id, "entities": entities, "relations": relations, "records": self.records}
+
+
+def prepare(doc_id: str, text: str, paragraphs: list[Paragraph] | None = None) -> Doc:
+    """A document ready for the pipeline: normalised once, split into paragraphs once (or the given
+    ones: a training example is one paragraph by construction)."""
+    norm = normalize(text)
+    return Doc(doc_id, text, norm, split_paragraphs(text) if paragraphs is None else paragraphs,
+               token_positions(norm.text))

@@ -30,9 +30,18 @@ class CharEncoder:
 
     def encode(self, text: str) -> tuple[list[int], list[int]]:
         """Token ids of the non-space characters of `text`, and those characters' indices."""
-        positions = [i for i, ch in enumerate(text) if not ch.isspace()]
+        positions = token_positions(text)
+        return self.ids(text, positions), positions
+
+    def ids(self, text: str, positions: list[int]) -> list[int]:
+        """Token ids of the characters of `text` at `positions` (a Doc carries its positions already)."""
         cache, char_id = self._cache, self.char_id  # the cache answers almost every character
-        return [cache[ch] if ch in cache else char_id(ch) for ch in map(text.__getitem__, positions)], positions
+        return [cache[ch] if ch in cache else char_id(ch) for ch in map(text.__getitem__, positions)]
+
+
+def token_positions(text: str) -> list[int]:
+    """Indices of the characters of `text` that become tokens: one per non-space character."""
+    return [i for i, ch in enumerate(text) if not ch.isspace()]
 
 
 @dataclass(frozen=True)

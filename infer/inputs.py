@@ -7,7 +7,8 @@ come mid-way; outputs are written atomically, so none is ever left half-written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +39,24 @@ def _check(doc: Document, where: str) -> Document:
 def _jsonl(path: Path) -> Iterator[Document]:
     """One document per line, read lazily: a file of any size is never held in memory whole.
     (Lines end at \\n only, so a raw U+2028 inside a JSON string does not split a record.)"""
-    seen: set[str] = set()
     with path.open("rb") as handle:
-        for n, raw in enumerate(handle, 1):
-            doc = _jsonl_line(path, n, raw, seen)
-            if doc is not None:
-                yield doc
+        yield from _jsonl_lines(str(path), handle)
 
 
-def _jsonl_line(path: Path, n: int, raw: bytes, seen: set[str]) -> Document | None:
+def _jsonl_lines(path: str, lines: Iterable[bytes]) -> Iterator[Document]:
+    seen: set[str] = set()
+    for n, raw in enumerate(lines, 1):
+        doc = _jsonl_line(path, n, raw, seen)
+        if doc is not None:
+            yield doc
+
+
+def read_stdin() -> Iterator[Document]:
+    """JSONL documents from standard input (`--input -`), read lazily like a JSONL file."""
+    yield from _jsonl_lines("<stdin>", sys.stdin.buffer)
+
+
+def _jsonl_line(path: str, n: int, raw: bytes, seen: set[str]) -> Document | None:
     """The document on line `n` (None for a blank line); `seen` collects ids to refuse duplicates."""
     where = f"{path}:{n}"
     try:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+STDIO = "-"  # --input - / --output -: standard input or output
 
 
 @contextmanager
@@ -27,6 +30,17 @@ def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[s
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+@contextmanager
+def output_stream(path: str | Path) -> Iterator[IO[str]]:
+    """`-`: standard output (a pipe, read as it is written); any other path: atomic_writer(path)."""
+    if str(path) == STDIO:
+        yield sys.stdout
+        sys.stdout.flush()
+    else:
+        with atomic_writer(path) as handle:
+            yield handle
 
 
 def write_json(path: str | Path, data: object) -> None:

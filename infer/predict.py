@@ -1,39 +1,24 @@
-"""Loading a trained model folder and tagging documents with it.
+"""The tagger: a trained model folder (loaded by infer.model_folder) that tags prepared documents.
 
-Documents are normalised (infer.normalize), encoded one token per character, cut into
+Documents arrive normalised (infer.documents.prepare), are encoded one token per character, cut into
 overlapping windows, batched by length, tagged in `torch.inference_mode`, merged (each token
 takes the prediction of the window that sees it with most context) and decoded into spans
-whose offsets point into the caller's original text.
+whose offsets point into the caller's original text; on request the encoder's last hidden states
+of the same forward pass are kept on the document for the relation head.
 """
 from __future__ import annotations
 
-import json
 from bisect import bisect_left
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-import infer.charnet  # noqa: F401  (registers the project's encoder with the transformers Auto classes)
 from infer.decode import bio_constraints, decode, viterbi
+from infer.documents import Doc, prepare
 from infer.encoding import CharEncoder, owner_windows, windows
-from infer.normalize import normalize
-from infer.schema import Schema, load_schema
-
-SETTINGS_FILE = "chain_ie.json"
-
-
-class ModelError(RuntimeError):
-    """A model folder that cannot be used; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class Entity:
-    start: int
-    end: int
-    label: str
-    text: str
-    score: float
+from infer.model_folder import load_tagger_parts
+from infer.schema import Schema
+from infer.spans import Span
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -64,23 +49,10 @@ class Tagger:
 
     def __init__(self, model_dir: str | Path, device: str | None = None, batch_size: int = 32,
                  quantize: str | None = None) -> None:
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
-
         model_dir = Path(model_dir)
-        settings_path = model_dir / SETTINGS_FILE
-        if not settings_path.is_file():
-            raise ModelError(
-                f"{model_dir}: not a chain-ie model folder (no {SETTINGS_FILE}); "
-                "train one with `python -m train fit --config configs/default.yaml` or pass --model"
-            )
-        settings = json.loads(settings_path.read_text(encoding="utf-8"))
-        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
-        if quantize == "int8":
-            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear, torch.nn.LSTM}, dtype=torch.qint8)
-        elif quantize:
-            raise ModelError(f"unknown --quantize {quantize!r}; use int8")
-        self._bind(model.to(pick_device(device)), AutoTokenizer.from_pretrained(model_dir), settings["max_length"],
-                   settings["stride"], batch_size, load_schema(model_dir / "schema.yaml"), model_dir)
+        model, tokenizer, settings, schema = load_tagger_parts(model_dir, quantize)
+        self._bind(model.to(pick_device(device)), tokenizer, settings["max_length"], settings["stride"], batch_size,
+                   schema, model_dir)
 
     @classmethod
     def from_model(cls, model, tokenizer, max_length: int, stride: int, batch_size: int = 64) -> "Tagger":
@@ -105,14 +77,18 @@ class Tagger:
     def window_chars(self) -> int:
         return self.max_length - 2  # [CLS] and [SEP]
 
-    def _tag_windows(self, chunks: list[list[int]]) -> list[tuple[list[int], list[float]]]:
-        """Best tag id and its probability for every token of every chunk.
+    def _tag_windows(self, chunks: list[list[int]], with_states: bool
+                     ) -> tuple[list[tuple[list[int], list[float]]], list[torch.Tensor]]:
+        """Best tag id and its probability for every token of every chunk, and (`with_states`) the
+        encoder's last hidden states of its tokens [n, hidden], from the same forward pass.
 
         Chunks are sorted by length and batched, so a batch pads only to its own longest chunk;
         each batch becomes tensors in one call and comes back in one `.tolist()`, so the Python
         work per batch does not grow with the tokens in it."""
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
         out: list[tuple[list[int], list[float]]] = [([], [])] * len(chunks)
+        states: list[torch.Tensor] = [torch.empty(0)] * len(chunks) if with_states else []
+        extra = {"output_hidden_states": True} if with_states else {}
         enc = self.encoder
         with torch.inference_mode():
             for b in range(0, len(order), self.batch_size):
@@ -122,43 +98,54 @@ class Tagger:
                 ids = torch.tensor([[enc.cls_id, *chunks[i], enc.sep_id] + [enc.pad_id] * (width - 2 - n)
                                     for i, n in zip(batch, sizes)])
                 mask = (torch.arange(width) < torch.tensor(sizes)[:, None] + 2).long()
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits.float()
+                result = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device), **extra)
+                logits = result.logits.float()
+                hidden = result.hidden_states[-1].float().cpu() if with_states else None
                 probs = logits.softmax(-1).cpu()
                 paths = best_paths(self.model, logits.cpu(), probs, sizes, self.constraints if self.constrained else None)
                 for row, i in enumerate(batch):
                     n = sizes[row]
                     p = probs[row, 1 : n + 1].gather(1, torch.tensor(paths[row], dtype=torch.long).unsqueeze(1))
                     out[i] = (paths[row], p.squeeze(1).tolist())
-        return out
+                    if with_states:
+                        states[i] = hidden[row, 1 : n + 1]
+        return out, states
 
-    def predict(self, texts: list[str]) -> list[list[Entity]]:
-        """Entities of each text, offsets into that (original) text, sorted by start."""
-        prepared = []
+    def tag(self, docs: list[Doc], with_states: bool = False) -> list[Doc]:
+        """Fill each prepared document's entities (ids e1, e2, ... in text order, offsets into its
+        original text) and, `with_states`, its encoder states [tokens, hidden]; returns `docs`."""
+        plans = []
         chunks: list[list[int]] = []
-        for text in texts:
-            norm = normalize(text)
-            ids, positions = self.encoder.encode(norm.text)
+        for doc in docs:
+            ids = self.encoder.ids(doc.norm.text, doc.positions)
             spans = windows(len(ids), self.window_chars, self.stride)
-            first = len(chunks)
+            plans.append((spans, len(chunks)))
             chunks += [ids[w.start : w.end] for w in spans]
-            prepared.append((norm, positions, spans, first))
-        tagged = self._tag_windows(chunks)
-        results: list[list[Entity]] = []
-        for norm, positions, spans, first in prepared:
+        tagged, states = self._tag_windows(chunks, with_states)
+        for doc, (spans, first) in zip(docs, plans):
             # owner_windows is non-decreasing (windows are ordered), so each window owns one
             # contiguous run of tokens: merge by slicing rather than token by token.
-            owners = owner_windows(len(positions), spans)
+            owners = owner_windows(len(doc.positions), spans)
             tag_ids: list[int] = []
             probs: list[float] = []
+            pieces: list[torch.Tensor] = []
             for w_index, w in enumerate(spans):
                 lo, hi = bisect_left(owners, w_index) - w.start, bisect_left(owners, w_index + 1) - w.start
                 window_ids, window_probs = tagged[first + w_index]
                 tag_ids += window_ids[lo:hi]
                 probs += window_probs[lo:hi]
+                if with_states:
+                    pieces.append(states[first + w_index][lo:hi])
+            if with_states:
+                doc.states = torch.cat(pieces) if pieces else torch.zeros(0, 0)
             tags = [self.id2label[t] for t in tag_ids]
-            entities = []
-            for span in decode(tags, probs):
-                start, end = norm.to_original(positions[span.start], positions[span.end - 1] + 1)
-                entities.append(Entity(start, end, span.label, norm.original[start:end], round(span.score, 4)))
-            results.append(entities)
-        return results
+            doc.entities = []
+            for n, span in enumerate(decode(tags, probs), 1):
+                start, end = doc.norm.to_original(doc.positions[span.start], doc.positions[span.end - 1] + 1)
+                doc.entities.append(Span(start, end, span.label, doc.text[start:end], round(span.score, 4), f"e{n}"))
+        return docs
+
+    def predict(self, texts: list[str]) -> list[list[Span]]:
+        """Entities of each text, offsets into that (original) text, sorted by start (training-time
+        evaluation and tools that need spans only; documents go through infer.pipeline)."""
+        return [doc.entities for doc in self.tag([prepare("", text) for text in texts])]

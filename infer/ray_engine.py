@@ -32,7 +32,7 @@ from pathlib import Path
 
 from infer.inputs import Document
 from infer.io import atomic_writer, write_json
-from infer.predict import SETTINGS_FILE, ModelError
+from infer.model_folder import folder_sha256
 from infer.tagging import chunked, read_inputs, tag_chunk
 
 MANIFEST = "manifest.json"
@@ -91,19 +91,6 @@ def start_local_ray(num_cpus: int) -> None:
              log_to_driver=False, runtime_env={"env_vars": {"PYTHONPATH": import_path}})
 
 
-def model_fingerprint(model_dir: Path) -> str:
-    """SHA-256 over the model folder's files (names and bytes), so shards of another model are redone."""
-    if not (model_dir / SETTINGS_FILE).is_file():
-        raise ModelError(f"{model_dir}: not a chain-ie model folder (no {SETTINGS_FILE}); pass --model")
-    digest = hashlib.sha256()
-    for path in sorted(p for p in model_dir.iterdir() if p.is_file()):
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def _fingerprint(docs: list[Document]) -> str:
     return hashlib.sha256(json.dumps([[d.id, d.text] for d in docs], ensure_ascii=False).encode()).hexdigest()
 
@@ -151,13 +138,11 @@ class ShardWorker:
     def __init__(self, job: RayJob) -> None:
         import torch
 
-        from infer.predict import Tagger
-        from infer.relations import RelationExtractor
+        from infer.pipeline import Pipeline
 
         torch.set_num_threads(job.cpus_per_worker)
         device = "cuda" if job.gpus_per_worker > 0 else "cpu"
-        self.tagger = Tagger(job.model, device=device, batch_size=job.batch_size, quantize=job.quantize)
-        self.extractor = RelationExtractor.load(self.tagger)
+        self.pipeline = Pipeline.load(job.model, device=device, batch_size=job.batch_size, quantize=job.quantize)
         self.out = Path(job.output)
 
     def __call__(self, batch: dict) -> dict:
@@ -165,7 +150,7 @@ class ShardWorker:
         for name, ids, texts in zip(batch["file"], batch["ids"], batch["texts"]):
             chunk = [Document(str(i), str(t)) for i, t in zip(ids, texts)]
             with atomic_writer(self.out / str(name)) as handle:
-                for row in tag_chunk(self.tagger, self.extractor, chunk):
+                for row in tag_chunk(self.pipeline, chunk):
                     handle.write(json.dumps(row, ensure_ascii=False) + "\n")
             written["file"].append(str(name))
             written["input_sha256"].append(_fingerprint(chunk))
@@ -209,7 +194,7 @@ def run(job: RayJob, address: str | None = None) -> Summary:
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: exists and is not a folder; --engine ray writes a folder of shards")
     job = RayJob(**{**asdict(job), "model": str(Path(job.model).resolve()), "output": str(out)})
-    settings = _settings(job, model_fingerprint(Path(job.model)))
+    settings = _settings(job, folder_sha256(Path(job.model)))
     shards = plan(job)
     out.mkdir(parents=True, exist_ok=True)
     done = _done_shards(out, settings, shards)

@@ -9,15 +9,20 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from infer.documents import split_paragraphs
+from infer.documents import Doc, prepare
 from infer.inputs import InputError
-from infer.io import atomic_writer
+from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
 from infer.numbers import parse_metric
-from infer.relations import Mention, Relation, rule_relations
+from infer.relations import Relation, rule_relations
+from infer.schema import Schema
+from infer.spans import Span
 
 
 class RecordError(ValueError):
@@ -62,10 +67,10 @@ def split_name(mention: str) -> tuple[str, str]:
     return text[:-2], text[-2:]
 
 
-def document_region(text: str) -> str | None:
-    """The city a document is about: the most frequent X of X市委/X市政府/X市人民政府, else the most
-    frequent X市 whose X also stands alone in the text (聊城 … 聊城市, not 制造业强市)."""
-    clean = normalize(text).text
+def document_region(clean: str) -> str | None:
+    """The city a document is about, read in its normalised text: the most frequent X of
+    X市委/X市政府/X市人民政府, else the most frequent X市 whose X also stands alone in the text
+    (聊城 … 聊城市, not 制造业强市)."""
     counts = Counter(DOC_REGION.findall(clean))
 
     def stands_alone(name: str) -> bool:
@@ -97,130 +102,179 @@ def _period(para_text: str, before: int) -> str | None:
     return found
 
 
-def _mention(e: dict) -> dict:
-    return {"entity": e["id"], "start": e["start"], "end": e["end"], "text": e["text"]}
+def _mention(e: Span) -> dict:
+    return {"entity": e.id, "start": e.start, "end": e.end, "text": e.text}
 
 
-def build_records(doc_id: str, text: str, entities: list[dict], relations: list[dict]) -> dict:
-    """Records of one document from entity dicts (id, start, end, label, text) and relation dicts."""
-    by_id = {e["id"]: e for e in entities}
-    region = document_region(text)
-    paragraphs = split_paragraphs(text)
+def _clean_name(e: Span) -> str:
+    """A span's text as a name: normalised on its own (a name is compared across the document's
+    mentions, whatever wraps or script the running text had around it), line breaks dropped."""
+    return normalize(e.text).text.replace("\n", "")
 
-    def paragraph_of(start: int):
-        for p in paragraphs:
-            if p.offset <= start < p.offset + len(p.text):
-                return p
-        return None
 
+def _company_records(doc: Doc, label: str) -> tuple[list[dict], dict[str, dict]]:
+    """Companies (`label` spans) grouped by name containment (longest mention first), and each entity id's group."""
     companies: list[dict] = []
     company_of: dict[str, dict] = {}
-    for e in sorted((e for e in entities if e["label"] == "COMPANY"), key=lambda e: -len(e["text"])):
-        name = normalize(e["text"]).text.replace("\n", "")
+    for e in sorted((e for e in doc.entities if e.label == label), key=lambda e: -len(e.text)):
+        name = _clean_name(e)
         group = next((c for c in companies if name in c["_names"] or any(name in n or n in name for n in c["_names"])), None)
         if group is None:
-            group = {"doc": doc_id, "name": name, "normalized": name, "chains": [], "mentions": [], "_names": set()}
+            group = {"doc": doc.id, "name": name, "normalized": name, "chains": [], "mentions": [], "_names": set()}
             companies.append(group)
         group["_names"].add(name)
         group["mentions"].append(_mention(e))
-        company_of[e["id"]] = group
+        company_of[e.id] = group
     for group in companies:
         legal = [n for n in group["_names"] if n.endswith(("公司", "集团", "厂"))]
         group["normalized"] = max(legal or group["_names"], key=len)
         group["name"] = max(group["_names"], key=len)
+    return companies, company_of
 
+
+def _chain_records(doc: Doc, label: str) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Chains (`label` spans) keyed by chain_key (一个产业链 however it is written), and each entity id's chain."""
     chains: dict[str, dict] = {}
     chain_of: dict[str, dict] = {}
-    for e in (e for e in entities if e["label"] == "CHAIN"):
-        key = chain_key(e["text"])
-        chain = chains.setdefault(key, {"doc": doc_id, "name": normalize(e["text"]).text.replace("\n", ""),
-                                        "normalized": key, "leaders": [], "anchors": [], "members": [], "mentions": []})
+    for e in (e for e in doc.entities if e.label == label):
+        key = chain_key(e.text)
+        chain = chains.setdefault(key, {"doc": doc.id, "name": _clean_name(e), "normalized": key, "leaders": [],
+                                        "anchors": [], "members": [], "mentions": []})
         chain["mentions"].append(_mention(e))
-        chain_of[e["id"]] = chain
+        chain_of[e.id] = chain
+    return chains, chain_of
 
+
+def _official_records(doc: Doc, label: str, region: str | None) -> tuple[dict[str, dict], dict[str, dict]]:
+    """Officials (`label` spans) keyed by name (title and region from the first mention that has a title)."""
     officials: dict[str, dict] = {}
     official_of: dict[str, dict] = {}
-    for e in sorted((e for e in entities if e["label"] == "OFFICIAL"), key=lambda e: e["start"]):
-        title, name = split_name(normalize(e["text"]).text.replace("\n", ""))
-        person = officials.setdefault(name, {"doc": doc_id, "name": name, "title": title or None,
+    for e in sorted((e for e in doc.entities if e.label == label), key=lambda e: e.start):
+        title, name = split_name(_clean_name(e))
+        person = officials.setdefault(name, {"doc": doc.id, "name": name, "title": title or None,
                                              "region": official_region(title, region) if title else None,
                                              "chains": [], "mentions": []})
         if title and not person["title"]:
             person["title"], person["region"] = title, official_region(title, region)
         person["mentions"].append(_mention(e))
-        official_of[e["id"]] = person
+        official_of[e.id] = person
+    return officials, official_of
 
-    metrics = []
-    measured: dict[str, dict] = {}
-    for rel in relations:
-        source, target = by_id.get(rel["from"]), by_id.get(rel["to"])
+
+def _link(doc: Doc, schema: Schema, company_of: dict[str, dict], chain_of: dict[str, dict],
+          official_of: dict[str, dict]) -> dict[str, Span]:
+    """Write anchors/member_of relations into companies and chains, leads into officials and chains;
+    return the subject entity of each measured metric (measures)."""
+    by_id = {e.id: e for e in doc.entities}
+    roles = {rel.name: rel.role for rel in schema.relations}
+    measured: dict[str, Span] = {}
+    for rel in doc.relations:
+        source, target = by_id.get(rel.source), by_id.get(rel.target)
+        kind = roles.get(rel.type)
         if source is None or target is None:
             continue
-        kind = rel["type"]
-        if kind == "MEASURES":
-            measured[source["id"]] = target
-        elif kind in ("ANCHORS", "MEMBER_OF") and source["id"] in company_of and target["id"] in chain_of:
-            company, chain = company_of[source["id"]], chain_of[target["id"]]
-            role = "anchor" if kind == "ANCHORS" else "member"
+        if kind == "measures":
+            measured[source.id] = target
+        elif kind in ("anchors", "member_of") and source.id in company_of and target.id in chain_of:
+            company, chain = company_of[source.id], chain_of[target.id]
+            role = "anchor" if kind == "anchors" else "member"
             entry = {"chain": chain["normalized"], "role": role}
             if entry not in company["chains"]:
                 company["chains"].append(entry)
             bucket = chain["anchors" if role == "anchor" else "members"]
             if company["normalized"] not in bucket:
                 bucket.append(company["normalized"])
-        elif kind == "LEADS" and source["id"] in official_of and target["id"] in chain_of:
-            person, chain = official_of[source["id"]], chain_of[target["id"]]
+        elif kind == "leads" and source.id in official_of and target.id in chain_of:
+            person, chain = official_of[source.id], chain_of[target.id]
             if chain["normalized"] not in person["chains"]:
                 person["chains"].append(chain["normalized"])
             if person["name"] not in chain["leaders"]:
                 chain["leaders"].append(person["name"])
+    return measured
 
-    for e in sorted((e for e in entities if e["label"] == "METRIC"), key=lambda e: e["start"]):
-        parsed = parse_metric(e["text"])
-        para = paragraph_of(e["start"])
-        period = _period(para.text, e["start"] - para.offset) if para else None
-        target = measured.get(e["id"])
+
+def _metric_records(doc: Doc, schema: Schema, region: str | None, measured: dict[str, Span],
+                    company_of: dict[str, dict], chain_of: dict[str, dict]) -> list[dict]:
+    """One record per metric span: parsed value, the period named before it in its paragraph, and its
+    subject (the measured company or chain, typed by its label's role, else the document's region)."""
+    metrics = []
+    for e in sorted((e for e in doc.entities if e.label == schema.label_for("metric")), key=lambda e: e.start):
+        parsed = parse_metric(e.text)
+        para = next((p for p in doc.paragraphs if p.offset <= e.start < p.offset + len(p.text)), None)
+        period = _period(para.text, e.start - para.offset) if para else None
+        target = measured.get(e.id)
         if target is not None:
-            subject = {"type": target["label"].lower(), "name": (company_of.get(target["id"]) or {}).get(
-                "normalized") or (chain_of.get(target["id"]) or {}).get("normalized"), "entity": target["id"]}
+            subject = {"type": schema.label_role(target.label), "name": (company_of.get(target.id) or {}).get(
+                "normalized") or (chain_of.get(target.id) or {}).get("normalized"), "entity": target.id}
         else:
             subject = {"type": "region", "name": region, "entity": None} if region else None
-        metrics.append({"doc": doc_id, "text": e["text"], "indicator": parsed.indicator, "change": parsed.change,
+        metrics.append({"doc": doc.id, "text": e.text, "indicator": parsed.indicator, "change": parsed.change,
                         "value": parsed.value, "unit": parsed.unit, "approx": parsed.approx, "period": period,
                         "subject": subject, "mentions": [_mention(e)]})
+    return metrics
 
+
+def build_records(doc: Doc, schema: Schema) -> dict:
+    """Records of one document from its entities and relations (the region from its normalised text,
+    periods from its paragraphs, both made once when the document was prepared); which label is a
+    company, metric, chain or official, and which relation is which, is the schema's roles."""
+    region = document_region(doc.norm.text)
+    companies, company_of = _company_records(doc, schema.label_for("company"))
+    chains, chain_of = _chain_records(doc, schema.label_for("chain"))
+    officials, official_of = _official_records(doc, schema.label_for("official"), region)
+    measured = _link(doc, schema, company_of, chain_of, official_of)
+    metrics = _metric_records(doc, schema, region, measured, company_of, chain_of)
     for group in companies:
         del group["_names"]
     return {"companies": companies, "metrics": metrics, "chains": list(chains.values()),
             "officials": list(officials.values())}
 
 
-def document_output(doc_id: str, text: str, entities, relations: list[dict] | None = None) -> dict:
-    """The output line of one document: entities with ids, relations (the rules' when `relations` is None;
-    an empty list means a relation model found none), records."""
-    ents = []
-    for i, e in enumerate(sorted(entities, key=lambda e: (_get(e, "start"), _get(e, "end"))), 1):
-        row = {"id": _get(e, "id") or f"e{i}", "start": _get(e, "start"), "end": _get(e, "end"),
-               "label": _get(e, "label"), "text": text[_get(e, "start") : _get(e, "end")]}
-        score = _get(e, "score")
-        if score is not None:
-            row["score"] = score
-        ents.append(row)
-    if relations is None:
-        found: list[Relation] = rule_relations(text, [Mention(e["id"], e["start"], e["end"], e["label"]) for e in ents])
-        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in found]
-    return {"id": doc_id, "entities": ents, "relations": relations,
-            "records": build_records(doc_id, text, ents, relations)}
+def span_document(doc_id: str, text: str, entities: list[Span], schema: Schema,
+                  relations: list[Relation] | None = None) -> Doc:
+    """A document from given spans (gold, or a file) with its records: entities sorted by offsets and
+    given ids e1, e2, ... where they have none, texts taken from `text`; relations from the rules
+    when `relations` is None (an empty list means a relation model found none)."""
+    doc = prepare(doc_id, text)
+    doc.entities = [Span(e.start, e.end, e.label, text[e.start : e.end], e.score, e.id or f"e{i}")
+                    for i, e in enumerate(sorted(entities, key=lambda e: (e.start, e.end)), 1)]
+    doc.relations = rule_relations(doc, schema) if relations is None else relations
+    doc.records = build_records(doc, schema)
+    return doc
 
 
-def _get(obj, key: str):
-    return obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-
-
-def read_span_documents(path: Path):
-    """(id, text, entities, relations) per line of a spans JSONL, with every offset checked."""
+def row_document(row: dict, where: str, schema: Schema) -> Doc:
+    """The document of one spans row `{"id", "text", "entities", "relations"}` (the model output shape
+    plus the text) with its records, every offset and id checked; relations from the rules when the
+    row has none. `where` names the row in errors."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        doc_id, text = str(row["id"]), row["text"]
+        entities, relations = row.get("entities") or [], row.get("relations") or []
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f'{where}: each line needs {{"id", "text", "entities", "relations"}} ({exc}); for the output '
+                         "of `python -m infer`, pass the documents it tagged with --texts") from exc
+    ids = set()
+    for e in entities:
+        start, end = e.get("start"), e.get("end")
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
+            raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} offsets [{start},{end}) lie outside the text")
+        if "text" in e and e["text"] != text[start:end]:
+            raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} says {e['text']!r} but the text there is {text[start:end]!r}")
+        ids.add(e.get("id"))
+    for r in relations:
+        if r.get("from") not in ids or r.get("to") not in ids:
+            raise RecordError(f"{where}: document {doc_id!r}: relation {r} names an unknown entity id")
+    spans = [Span(e["start"], e["end"], e["label"], text[e["start"] : e["end"]], e.get("score"), e.get("id") or "")
+             for e in entities]
+    return span_document(doc_id, text, spans, schema, [Relation(r["from"], r["to"], r["type"], r.get("score"))
+                                                       for r in relations] or None)
+
+
+def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] | None = None) -> list[Doc]:
+    """The documents of a spans JSONL (`-`: standard input; see row_document), with their records. A
+    line without "text" (the output of `python -m infer`) takes it from `texts` by id."""
+    try:
+        lines = (sys.stdin.read() if str(path) == STDIO else Path(path).read_text(encoding="utf-8")).splitlines()
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:
@@ -231,22 +285,13 @@ def read_span_documents(path: Path):
             continue
         try:
             row = json.loads(line)
-            doc_id, text = str(row["id"]), row["text"]
-            entities, relations = row.get("entities") or [], row.get("relations") or []
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        except json.JSONDecodeError as exc:
             raise InputError(f'{path}:{n}: each line needs {{"id", "text", "entities", "relations"}} ({exc})') from exc
-        ids = set()
-        for e in entities:
-            start, end = e.get("start"), e.get("end")
-            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
-                raise RecordError(f"{path}:{n}: document {doc_id!r}: entity {e.get('id')} offsets [{start},{end}) lie outside the text")
-            if "text" in e and e["text"] != text[start:end]:
-                raise RecordError(f"{path}:{n}: document {doc_id!r}: entity {e.get('id')} says {e['text']!r} but the text there is {text[start:end]!r}")
-            ids.add(e.get("id"))
-        for r in relations:
-            if r.get("from") not in ids or r.get("to") not in ids:
-                raise RecordError(f"{path}:{n}: document {doc_id!r}: relation {r} names an unknown entity id")
-        out.append((doc_id, text, entities, relations))
+        if isinstance(row, dict) and "text" not in row and texts is not None:
+            if str(row.get("id")) not in texts:
+                raise InputError(f"{path}:{n}: document {row.get('id')!r} is not among the --texts documents")
+            row = {**row, "text": texts[str(row["id"])]}
+        out.append(row_document(row, f"{path}:{n}", schema))
     return out
 
 
@@ -258,14 +303,30 @@ CSV_FIELDS = {
 }
 
 
-def write_csvs(outputs: list[dict], folder: Path) -> None:
-    """One CSV per record type, UTF-8 with BOM (opens cleanly in Excel); lists as JSON text."""
-    for kind, fields in CSV_FIELDS.items():
-        with atomic_writer(folder / f"{kind}.csv", newline="") as handle:
+@contextmanager
+def record_csvs(folder: Path) -> Iterator[Callable[[dict], None]]:
+    """One CSV per record type in `folder`, UTF-8 with BOM (opens cleanly in Excel), lists as JSON
+    text; yields the function that adds an output row's records. The files appear together, and only
+    when the block succeeds, so rows can be streamed in as they are tagged."""
+    with ExitStack() as stack:
+        writers = {}
+        for kind, fields in CSV_FIELDS.items():
+            handle = stack.enter_context(atomic_writer(folder / f"{kind}.csv", newline=""))
             handle.write("\ufeff")
-            writer = csv.DictWriter(handle, fieldnames=fields)
-            writer.writeheader()
-            for doc in outputs:
-                for record in doc["records"][kind]:
+            writers[kind] = csv.DictWriter(handle, fieldnames=fields, extrasaction="ignore")
+            writers[kind].writeheader()
+
+        def add(row: dict) -> None:
+            for kind, writer in writers.items():
+                for record in row["records"][kind]:
                     writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
-                                     for k, v in record.items() if k in fields})
+                                     for k, v in record.items()})
+
+        yield add
+
+
+def write_csvs(outputs: Iterable[dict], folder: Path) -> None:
+    """The record CSVs of `outputs` (see record_csvs)."""
+    with record_csvs(folder) as add:
+        for row in outputs:
+            add(row)

@@ -5,11 +5,13 @@ Each rule reads one explicit statement inside one paragraph, as the guide annota
   LEADS      Y产业链链长X                                          (链长 right after the chain, official next)
   MEMBER_OF  X加入/融入/入链/配套…Y                                (a joining verb between company and chain)
   MEASURES   Y…营收增长17.2%                                       (metric right after its company/chain, same clause)
+(the names are the default schema's: the rules find labels and relation types by their schema roles).
 
 The trained extractor (`python -m train relations` writes MODEL_DIR/relations/) classifies every
 ordered mention pair of one paragraph whose labels the schema allows, within DISTANCE_CAP tokens,
-into NONE or a relation type. A pair is represented by the tagger encoder's last hidden states
-mean-pooled over each span and over the tokens between them, plus cheap features (distance,
+into NONE or a relation type. A pair is represented by the encoder's last hidden states, kept by
+the tagger from its own pass over the document (infer.documents.Doc.states; the encoder never runs a
+second time), mean-pooled over each span and over the tokens between them, plus cheap features (distance,
 order, label pair, the rules' cue words in between, and optionally the rules' own vote). Which
 of rules / model / union / model-with-rule-features is used was chosen on dev relation F1 and
 is read from the folder; without the folder the rules are used.
@@ -17,7 +19,6 @@ is read from the folder; without the folder the rules are used.
 from __future__ import annotations
 
 import bisect
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -25,10 +26,10 @@ from pathlib import Path
 
 import torch
 
-from infer.documents import split_paragraphs
-from infer.encoding import owner_windows, windows
-from infer.normalize import NormalizedText, normalize
+from infer.documents import Doc, Paragraph
+from infer.model_folder import RELATIONS_DIR, read_relations
 from infer.schema import Schema
+from infer.spans import Span
 
 CLAUSE_END = re.compile(r"[。；！？\n]")
 ANCHOR_CUE = "链主"
@@ -40,19 +41,8 @@ MAX_GAP = 30
 # keeps 24/39, 60 keeps 32/39, 128 keeps all 39 at 136 of the 146 allowed pairs, so the cap costs
 # almost no extra candidates and is set to cover every gold relation.
 DISTANCE_CAP = 128
-RELATIONS_DIR = "relations"
-SETTINGS_NAME = "relations.json"
-HEAD_NAME = "head.pt"
 NONE = "NONE"
 COMBINATIONS = ("rules", "model", "union", "model_rules")
-
-
-@dataclass(frozen=True)
-class Mention:
-    id: str
-    start: int
-    end: int
-    label: str
 
 
 @dataclass(frozen=True)
@@ -60,20 +50,20 @@ class Relation:
     source: str
     target: str
     type: str
-    score: float
+    score: float | None = None  # None: given without one (gold relations read by `python -m infer records`)
 
 
-def _same_clause(text: str, a: Mention, b: Mention) -> bool:
+def _same_clause(text: str, a: Span, b: Span) -> bool:
     lo, hi = min(a.end, b.end), max(a.start, b.start)
     return not CLAUSE_END.search(text, lo, hi) if lo < hi else True
 
 
-def _gap(text: str, a: Mention, b: Mention) -> str:
+def _gap(text: str, a: Span, b: Span) -> str:
     first, second = (a, b) if a.start < b.start else (b, a)
     return text[first.end : second.start]
 
 
-def _nearest(candidates: list[Mention], anchor: Mention, text: str, before: bool) -> Mention | None:
+def _nearest(candidates: list[Span], anchor: Span, text: str, before: bool) -> Span | None:
     pool = [c for c in candidates if (c.end <= anchor.start if before else c.start >= anchor.end)
             and _same_clause(text, c, anchor) and len(_gap(text, c, anchor)) <= MAX_GAP]
     if not pool:
@@ -81,16 +71,20 @@ def _nearest(candidates: list[Mention], anchor: Mention, text: str, before: bool
     return max(pool, key=lambda c: c.end) if before else min(pool, key=lambda c: c.start)
 
 
-def paragraph_relations(text: str, mentions: list[Mention]) -> list[Relation]:
-    """Relations the rules read in one paragraph (mentions' offsets are into `text`)."""
-    by_label: dict[str, list[Mention]] = {}
+def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list[Relation]:
+    """Relations the rules read in one paragraph (mentions' offsets are into `text`); labels and
+    relation types are the ones playing each role in `schema`."""
+    by_role: dict[str, list[Span]] = {}
+    roles = {label.name: label.role for label in schema.labels}
     for m in mentions:
-        by_label.setdefault(m.label, []).append(m)
-    companies, chains = by_label.get("COMPANY", []), by_label.get("CHAIN", [])
-    officials, metrics = by_label.get("OFFICIAL", []), by_label.get("METRIC", [])
+        by_role.setdefault(roles.get(m.label, ""), []).append(m)
+    companies, chains = by_role.get("company", []), by_role.get("chain", [])
+    officials, metrics = by_role.get("official", []), by_role.get("metric", [])
+    anchors, member_of = schema.relation_for("anchors"), schema.relation_for("member_of")
+    leads, measures = schema.relation_for("leads"), schema.relation_for("measures")
     found: dict[tuple[str, str], Relation] = {}
 
-    def add(source: Mention, target: Mention, kind: str) -> None:
+    def add(source: Span, target: Span, kind: str) -> None:
         found.setdefault((source.id, target.id), Relation(source.id, target.id, kind, 1.0))
 
     for company in companies:
@@ -104,39 +98,38 @@ def paragraph_relations(text: str, mentions: list[Mention]) -> list[Relation]:
             before = text[max(0, min(company.start, chain.start) - 12) : min(company.start, chain.start)]
             if ANCHOR_CUE in gap or (ANCHOR_CUE in after and company.start < chain.start) or (
                     ANCHOR_CUE in before and chain.start < company.start):
-                add(company, chain, "ANCHORS")
+                add(company, chain, anchors)
             elif MEMBER_CUE.search(gap) and company.start < chain.start:
-                add(company, chain, "MEMBER_OF")
+                add(company, chain, member_of)
     for chain in chains:
         tail = text[chain.end : chain.end + 4]
         if LEADER_CUE in tail:
             official = _nearest(officials, chain, text, before=False)
             if official is not None and official.start - chain.end <= 12:
-                add(official, chain, "LEADS")
+                add(official, chain, leads)
     for metric in metrics:
         target = _nearest(companies + chains, metric, text, before=True)
         if target is not None and not any(m.start > target.end and m.end <= metric.start for m in metrics):
             if len(_gap(text, target, metric)) <= 8:
-                add(metric, target, "MEASURES")
+                add(metric, target, measures)
     return list(found.values())
 
 
-def paragraph_mentions(text: str, mentions: list[Mention]) -> list[tuple[str, list[Mention]]]:
-    """(paragraph text, its mentions with offsets into it) for each paragraph of a document that
-    has mentions: relations never cross a paragraph."""
+def paragraph_mentions(doc: Doc) -> list[tuple[Paragraph, list[Span]]]:
+    """(paragraph, its entities with offsets into it) for each paragraph of a document that has
+    entities: relations never cross a paragraph."""
     out = []
-    for para in split_paragraphs(text):
+    for para in doc.paragraphs:
         end = para.offset + len(para.text)
-        inside = [Mention(m.id, m.start - para.offset, m.end - para.offset, m.label)
-                  for m in mentions if para.offset <= m.start and m.end <= end]
+        inside = [m.shifted(para.offset) for m in doc.entities if para.offset <= m.start and m.end <= end]
         if inside:
-            out.append((para.text, inside))
+            out.append((para, inside))
     return out
 
 
-def rule_relations(text: str, mentions: list[Mention]) -> list[Relation]:
+def rule_relations(doc: Doc, schema: Schema) -> list[Relation]:
     """Rule relations of a whole document, paragraph by paragraph."""
-    return [r for para, inside in paragraph_mentions(text, mentions) for r in paragraph_relations(para, inside)]
+    return [r for para, inside in paragraph_mentions(doc) for r in paragraph_relations(para.text, inside, schema)]
 
 
 class RelationModelError(RuntimeError):
@@ -145,36 +138,47 @@ class RelationModelError(RuntimeError):
 
 @dataclass(frozen=True)
 class Candidate:
-    source: Mention
-    target: Mention
+    source: Span
+    target: Span
     distance: int  # model tokens strictly between the two spans
 
 
 class ParagraphView:
-    """One paragraph as the encoder sees it: normalised text, its token positions, and each
-    mention's character and token span there (so gaps and cues read the simplified text)."""
+    """One paragraph of a tagged document as the encoder saw it: its slice of the document's
+    normalised text, token positions and encoder states, and each mention's character and token
+    span there (so gaps and cues read the simplified text). Nothing is normalised or encoded here."""
 
-    def __init__(self, text: str, mentions: list[Mention]) -> None:
-        self.text = text
-        self.mentions = mentions
-        self.norm: NormalizedText = normalize(text)
-        self.positions = [i for i, ch in enumerate(self.norm.text) if not ch.isspace()]
+    def __init__(self, doc: Doc, para: Paragraph, mentions: list[Span]) -> None:
+        self.text = para.text
+        self.mentions = mentions  # offsets into the paragraph
+        origin = doc.norm.origin
+        lo = bisect.bisect_left(origin, para.offset)
+        hi = bisect.bisect_left(origin, para.offset + len(para.text))
+        self.norm_text = doc.norm.text[lo:hi]
+        t_lo, t_hi = bisect.bisect_left(doc.positions, lo), bisect.bisect_left(doc.positions, hi)
+        self.positions = [p - lo for p in doc.positions[t_lo:t_hi]]
+        self.states = None if doc.states is None else doc.states[t_lo:t_hi]
         self.chars: dict[str, tuple[int, int]] = {}
         self.tokens: dict[str, tuple[int, int]] = {}
         for m in mentions:
-            lo = bisect.bisect_left(self.norm.origin, m.start)
-            hi = max(bisect.bisect_left(self.norm.origin, m.end), lo + 1)
-            self.chars[m.id] = (lo, hi)
-            t_lo = bisect.bisect_left(self.positions, lo)
-            self.tokens[m.id] = (t_lo, max(bisect.bisect_left(self.positions, hi), t_lo + 1))
+            c_lo = bisect.bisect_left(origin, para.offset + m.start, lo, hi) - lo
+            c_hi = max(bisect.bisect_left(origin, para.offset + m.end, lo, hi) - lo, c_lo + 1)
+            self.chars[m.id] = (c_lo, c_hi)
+            t_lo = bisect.bisect_left(self.positions, c_lo)
+            self.tokens[m.id] = (t_lo, max(bisect.bisect_left(self.positions, c_hi), t_lo + 1))
 
-    def distance(self, a: Mention, b: Mention) -> int:
+    def distance(self, a: Span, b: Span) -> int:
         (a0, a1), (b0, b1) = self.tokens[a.id], self.tokens[b.id]
         return max(0, max(a0, b0) - min(a1, b1))
 
-    def gap(self, a: Mention, b: Mention) -> str:
+    def gap(self, a: Span, b: Span) -> str:
         (a0, a1), (b0, b1) = self.chars[a.id], self.chars[b.id]
-        return self.norm.text[min(a1, b1) : max(a0, b0)]
+        return self.norm_text[min(a1, b1) : max(a0, b0)]
+
+
+def paragraph_views(doc: Doc) -> list[ParagraphView]:
+    """A view of each paragraph of a tagged document that has entities."""
+    return [ParagraphView(doc, para, inside) for para, inside in paragraph_mentions(doc)]
 
 
 def allowed_pairs(schema: Schema) -> list[tuple[str, str]]:
@@ -202,7 +206,7 @@ def cheap_features(view: ParagraphView, cand: Candidate, schema: Schema, cap: in
     a, b = cand.source, cand.target
     gap = view.gap(a, b)
     (lo, _), (_, hi) = sorted([view.chars[a.id], view.chars[b.id]])
-    around = view.norm.text[max(0, lo - 12) : lo] + view.norm.text[hi : hi + 12]
+    around = view.norm_text[max(0, lo - 12) : lo] + view.norm_text[hi : hi + 12]
     first, second = sorted([view.tokens[a.id], view.tokens[b.id]])
     between = [m for m in view.mentions if first[1] <= view.tokens[m.id][0] and view.tokens[m.id][1] <= second[0]]
     feats = [float((a.label, b.label) == pair) for pair in allowed_pairs(schema)]
@@ -213,7 +217,7 @@ def cheap_features(view: ParagraphView, cand: Candidate, schema: Schema, cap: in
         float(ANCHOR_CUE in gap),
         float(ANCHOR_CUE in around),
         float(LEADER_CUE in gap),
-        float(LEADER_CUE in view.norm.text[view.chars[b.id][1] : view.chars[b.id][1] + 4]),
+        float(LEADER_CUE in view.norm_text[view.chars[b.id][1] : view.chars[b.id][1] + 4]),
         float(bool(MEMBER_CUE.search(gap))),
         min(len(CLAUSE_END.findall(gap)), 3) / 3,
         min(gap.count("，") + gap.count(","), 5) / 5,
@@ -225,58 +229,24 @@ def cheap_features(view: ParagraphView, cand: Candidate, schema: Schema, cap: in
     return feats
 
 
-def token_states(tagger, views: list[ParagraphView]) -> list[torch.Tensor]:
-    """Last-layer hidden states [n_tokens, hidden] of each paragraph, windowed and merged like the
-    tagger's own predictions (each token from the window that sees it with most context)."""
-    enc, model = tagger.encoder, tagger.model
-    device = next(model.parameters()).device
-    size = tagger.max_length - 2
-    chunks: list[list[int]] = []
-    plans = []
-    for view in views:
-        ids = [enc.char_id(view.norm.text[i]) for i in view.positions]
-        spans = windows(len(ids), size, tagger.stride)
-        plans.append((spans, len(chunks), len(ids)))
-        chunks += [ids[w.start : w.end] for w in spans]
-    states: list[torch.Tensor] = [torch.empty(0)] * len(chunks)
-    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
-    with torch.inference_mode():
-        for b in range(0, len(order), 32):
-            batch = order[b : b + 32]
-            width = max(len(chunks[i]) for i in batch) + 2
-            ids = torch.full((len(batch), width), enc.pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, i in enumerate(batch):
-                ids[row, : len(chunks[i]) + 2] = torch.tensor([enc.cls_id, *chunks[i], enc.sep_id])
-                mask[row, : len(chunks[i]) + 2] = 1
-            out = model(input_ids=ids.to(device), attention_mask=mask.to(device), output_hidden_states=True)
-            hidden = out.hidden_states[-1].float().cpu()
-            for row, i in enumerate(batch):
-                states[i] = hidden[row, 1 : len(chunks[i]) + 1]
-    result = []
-    for spans, first, n in plans:
-        if n == 0:
-            result.append(torch.zeros(0, 0))
-            continue
-        owners = owner_windows(n, spans)
-        result.append(torch.stack([states[first + w][t - spans[w].start] for t, w in enumerate(owners)]))
-    return result
-
-
 def _mean(states: torch.Tensor, lo: int, hi: int, width: int) -> torch.Tensor:
     return states[lo:hi].mean(0) if hi > lo else torch.zeros(width)
 
 
-def pair_matrix(tagger, views: list[ParagraphView], schema: Schema, cap: int, use_encoder: bool,
+def pair_matrix(views: list[ParagraphView], schema: Schema, cap: int, use_encoder: bool,
                 use_rules: bool) -> list[tuple[list[Candidate], torch.Tensor, torch.Tensor]]:
     """Per paragraph: its candidates, their feature rows [n, f] and the mask [n, 1+types] of the
-    classes (NONE, then schema relations) each pair's labels allow."""
-    states = token_states(tagger, views) if use_encoder else [None] * len(views)
+    classes (NONE, then schema relations) each pair's labels allow. With `use_encoder` a row starts
+    with the encoder states (from the tagging pass) mean-pooled over each span and the gap."""
     names = schema.relation_names
     out = []
-    for view, st in zip(views, states):
+    for view in views:
+        st = view.states
+        if use_encoder and st is None:
+            raise ValueError("relation features need the encoder states: tag the documents with with_states=True")
         cands = candidates(view, schema, cap)
-        votes = {(r.source, r.target): r.type for r in paragraph_relations(view.text, view.mentions)} if use_rules else {}
+        votes = ({(r.source, r.target): r.type for r in paragraph_relations(view.text, view.mentions, schema)}
+                 if use_rules else {})
         rows, masks = [], []
         for c in cands:
             feats = cheap_features(view, c, schema, cap, votes.get((c.source.id, c.target.id), "") if use_rules else None)
@@ -333,64 +303,63 @@ def combine(combination: str, rules: list[Relation], model: list[Relation]) -> l
 
 
 class RelationExtractor:
-    """Relations for a tagger's predictions (or any mentions) with the combination chosen in training.
+    """Relations of tagged documents with the combination chosen in training.
 
-    `RelationExtractor.load(tagger)` reads TAGGER_DIR/relations/; without that folder it falls back
-    to the rules, so every model folder works."""
+    `RelationExtractor.load(model_dir, schema)` reads MODEL_DIR/relations/; without that folder it
+    falls back to the rules, so every model folder works. A head reads the encoder states the tagger
+    kept from its own forward pass (`needs_states`), so the encoder never runs twice."""
 
-    def __init__(self, tagger, schema: Schema, combination: str = "rules", head: RelationHead | None = None,
+    def __init__(self, schema: Schema, combination: str = "rules", head: RelationHead | None = None,
                  cap: int = DISTANCE_CAP) -> None:
         if combination not in COMBINATIONS:
             raise RelationModelError(f"unknown relation combination {combination!r}; expected one of {COMBINATIONS}")
         if combination != "rules" and head is None:
             raise RelationModelError(f"combination {combination!r} needs a trained head")
-        self.tagger, self.schema, self.combination, self.head, self.cap = tagger, schema, combination, head, cap
+        self.schema, self.combination, self.head, self.cap = schema, combination, head, cap
         self.classes = [NONE, *schema.relation_names]
 
     @classmethod
-    def load(cls, tagger) -> RelationExtractor:
-        folder = Path(tagger.model_dir) / RELATIONS_DIR
-        if not (folder / SETTINGS_NAME).is_file():
-            return cls(tagger, tagger.schema)
-        settings = json.loads((folder / SETTINGS_NAME).read_text(encoding="utf-8"))
+    def load(cls, model_dir: str | Path, schema: Schema) -> RelationExtractor:
+        saved = read_relations(Path(model_dir))
+        if saved is None:
+            return cls(schema)
+        settings, state = saved
         head = None
         if settings["combination"] != "rules":
-            if settings["classes"] != [NONE, *tagger.schema.relation_names]:
-                raise RelationModelError(f"{folder}: trained for relations {settings['classes'][1:]}, the model's schema "
-                                         "has others; retrain with `python -m train relations --model ...`")
-            state = torch.load(folder / HEAD_NAME, map_location="cpu", weights_only=True)
+            if settings["classes"] != [NONE, *schema.relation_names]:
+                raise RelationModelError(f"{Path(model_dir) / RELATIONS_DIR}: trained for relations "
+                                         f"{settings['classes'][1:]}, the model's schema has others; retrain with "
+                                         "`python -m train relations --model ...`")
+            if state is None:
+                raise RelationModelError(f"{Path(model_dir) / RELATIONS_DIR}: combination {settings['combination']!r} "
+                                         "but no head weights; retrain with `python -m train relations --model ...`")
             head = RelationHead(state["linear.weight"].shape[1], len(settings["classes"]))
             head.load_state_dict(state)
             head.eval()
-        return cls(tagger, tagger.schema, settings["combination"], head, settings["cap"])
+        return cls(schema, settings["combination"], head, settings["cap"])
+
+    @property
+    def needs_states(self) -> bool:
+        """True when the tagger must keep its encoder states for this extractor."""
+        return self.combination != "rules"
 
     @property
     def uses_rule_features(self) -> bool:
         return self.combination == "model_rules"
 
-    def paragraphs(self, items: list[tuple[str, list[Mention]]]) -> list[list[Relation]]:
-        """Relations of each (paragraph text, mentions with offsets into it)."""
-        rules = [paragraph_relations(text, mentions) for text, mentions in items]
-        if self.combination == "rules":
-            return rules
-        views = [ParagraphView(text, mentions) for text, mentions in items]
-        out = []
-        with torch.inference_mode():
-            for rule_rels, (cands, x, allowed) in zip(
-                    rules, pair_matrix(self.tagger, views, self.schema, self.cap, True, self.uses_rule_features)):
-                model_rels = decode_pairs(cands, self.head(x, allowed).softmax(-1), self.classes) if cands else []
-                out.append(combine(self.combination, rule_rels, model_rels))
-        return out
-
-    def documents(self, items: list[tuple[str, list[Mention]]]) -> list[list[Relation]]:
-        """Relations of each (document text, mentions with document offsets), paragraph by paragraph."""
-        flat: list[tuple[str, list[Mention]]] = []
-        owners = []
-        for d, (text, mentions) in enumerate(items):
-            paragraphs = paragraph_mentions(text, mentions)
-            flat += paragraphs
-            owners += [d] * len(paragraphs)
-        out: list[list[Relation]] = [[] for _ in items]
-        for d, rels in zip(owners, self.paragraphs(flat)):
+    def relations(self, docs: list[Doc]) -> list[list[Relation]]:
+        """Relations of each tagged document (entities filled; states too when `needs_states`),
+        paragraph by paragraph."""
+        items = [(d, para, inside) for d, doc in enumerate(docs) for para, inside in paragraph_mentions(doc)]
+        found = [paragraph_relations(para.text, inside, self.schema) for _, para, inside in items]
+        if self.combination != "rules":
+            views = [ParagraphView(docs[d], para, inside) for d, para, inside in items]
+            with torch.inference_mode():
+                matrices = pair_matrix(views, self.schema, self.cap, True, self.uses_rule_features)
+                found = [combine(self.combination, rule_rels,
+                                 decode_pairs(cands, self.head(x, allowed).softmax(-1), self.classes) if cands else [])
+                         for rule_rels, (cands, x, allowed) in zip(found, matrices)]
+        out: list[list[Relation]] = [[] for _ in docs]
+        for (d, _, _), rels in zip(items, found):
             out[d] += rels
         return out

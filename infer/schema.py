@@ -1,7 +1,10 @@
 """The label schema (configs/schema.yaml) and everything derived from it.
 
 One file drives the Label Studio labeling config, the BIO tag list, the model's
-id2label, the validator and the records, so nothing can drift apart.
+id2label, the validator, the relation rules and the records, so nothing can drift apart. The rules
+and records do not know label names: each label and relation declares the role it plays (`role:`,
+by default its name in lower case), and a schema without one of the roles they need is refused
+when it is loaded, instead of records silently coming out empty.
 """
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ from xml.sax.saxutils import quoteattr
 import yaml
 
 DEFAULT_SCHEMA = Path(__file__).resolve().parent.parent / "configs" / "schema.yaml"
+LABEL_ROLES = ("company", "metric", "chain", "official")
+RELATION_ROLES = ("leads", "anchors", "member_of", "measures")
 
 
 class SchemaError(ValueError):
@@ -23,6 +28,7 @@ class Label:
     name: str
     zh: str
     color: str
+    role: str
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,7 @@ class RelationType:
     name: str
     sources: tuple[str, ...]
     targets: tuple[str, ...]
+    role: str
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,17 @@ class Schema:
             tags += [f"B-{name}", f"I-{name}"]
         return tags
 
+    def label_for(self, role: str) -> str:
+        """The name of the label that plays `role` (one of LABEL_ROLES; present, checked at load)."""
+        return next(label.name for label in self.labels if label.role == role)
+
+    def relation_for(self, role: str) -> str:
+        """The name of the relation that plays `role` (one of RELATION_ROLES; present, checked at load)."""
+        return next(rel.name for rel in self.relations if rel.role == role)
+
+    def label_role(self, name: str) -> str:
+        return next(label.role for label in self.labels if label.name == name)
+
     def relation(self, name: str) -> RelationType:
         for rel in self.relations:
             if rel.name == name:
@@ -69,9 +87,9 @@ class Schema:
 
     def to_dict(self) -> dict:
         return {
-            "labels": [{"name": l.name, "zh": l.zh, "color": l.color} for l in self.labels],
+            "labels": [{"name": l.name, "zh": l.zh, "color": l.color, "role": l.role} for l in self.labels],
             "relations": [
-                {"name": r.name, "from": list(r.sources), "to": list(r.targets)} for r in self.relations
+                {"name": r.name, "from": list(r.sources), "to": list(r.targets), "role": r.role} for r in self.relations
             ],
         }
 
@@ -91,10 +109,12 @@ class Schema:
 
 def schema_from_dict(data: dict) -> Schema:
     try:
-        labels = tuple(Label(str(d["name"]), str(d.get("zh", "")), str(d["color"])) for d in data["labels"])
+        labels = tuple(Label(str(d["name"]), str(d.get("zh", "")), str(d["color"]), str(d.get("role", d["name"])).lower())
+                       for d in data["labels"])
         names = {l.name for l in labels}
         relations = tuple(
-            RelationType(str(d["name"]), tuple(d["from"]), tuple(d["to"])) for d in data["relations"]
+            RelationType(str(d["name"]), tuple(d["from"]), tuple(d["to"]), str(d.get("role", d["name"])).lower())
+            for d in data["relations"]
         )
     except (KeyError, TypeError) as exc:
         raise SchemaError(f"schema is missing a field: {exc}") from exc
@@ -104,7 +124,19 @@ def schema_from_dict(data: dict) -> Schema:
         unknown = (set(rel.sources) | set(rel.targets)) - names
         if unknown:
             raise SchemaError(f"relation {rel.name} names unknown labels {sorted(unknown)}")
+    _check_roles("label", [l.role for l in labels], LABEL_ROLES)
+    _check_roles("relation", [r.role for r in relations], RELATION_ROLES)
     return Schema(labels, relations)
+
+
+def _check_roles(kind: str, declared: list[str], required: tuple[str, ...]) -> None:
+    """A SchemaError unless each required role is played by exactly one entry."""
+    missing = [role for role in required if role not in declared]
+    twice = sorted({role for role in declared if role in required and declared.count(role) > 1})
+    if missing or twice:
+        problem = f"no {kind} has the role {', '.join(missing)}" if missing else f"several {kind}s have the role {', '.join(twice)}"
+        raise SchemaError(f"schema: {problem}; the relation rules and the records need one {kind} for each of "
+                          f"{', '.join(required)} (set `role:` on the {kind} that plays it)")
 
 
 def load_schema(path: str | Path = DEFAULT_SCHEMA) -> Schema:

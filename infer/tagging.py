@@ -9,13 +9,18 @@ make the two engines' outputs identical document by document.
 from __future__ import annotations
 
 import glob
-from collections.abc import Iterable, Iterator
+import json
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from infer.inputs import Document, InputError, read_documents
-from infer.predict import Tagger
-from infer.records import document_output
-from infer.relations import Mention, RelationExtractor
+from infer.inputs import Document, InputError, read_documents, read_stdin
+from infer.io import STDIO, output_stream
+from infer.records import record_csvs
+
+if TYPE_CHECKING:
+    from infer.pipeline import Pipeline
 
 
 def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
@@ -32,18 +37,46 @@ def chunked(docs: Iterable[Document], size: int) -> Iterator[list[Document]]:
         yield chunk
 
 
-def tag_chunk(tagger: Tagger, extractor: RelationExtractor, docs: list[Document]) -> list[dict]:
+def tag_chunk(pipeline: Pipeline, docs: list[Document]) -> list[dict]:
     """The output row of each document (entities, relations with scores, records), in order."""
-    tagged = tagger.predict([d.text for d in docs])
-    mentions = [[Mention(f"e{i}", e.start, e.end, e.label) for i, e in enumerate(ents, 1)] for ents in tagged]
-    found = extractor.documents([(d.text, ms) for d, ms in zip(docs, mentions)])
-    rows = []
-    for d, ents, rels in zip(docs, tagged, found):
-        entities = [{"id": f"e{i}", "start": e.start, "end": e.end, "label": e.label, "score": e.score}
-                    for i, e in enumerate(ents, 1)]
-        relations = [{"from": r.source, "to": r.target, "type": r.type, "score": r.score} for r in rels]
-        rows.append(document_output(d.id, d.text, entities, relations))
-    return rows
+    return [doc.to_dict() for doc in pipeline.run(docs)]
+
+
+def write_tagged(pipeline: Pipeline, spec: str | Path, output: str | Path, docs_per_chunk: int = 256,
+                 progress: Callable[[int], object] | None = None, csv_dir: str | Path | None = None) -> int:
+    """Tag the documents of `spec` into the JSONL `output` (written atomically; `-`: standard output),
+    one chunk at a time so memory does not grow with the input, and with `csv_dir` the record CSVs
+    too; `progress` hears each chunk's size. Returns the number of documents."""
+    n = 0
+    with ExitStack() as stack:
+        out = stack.enter_context(output_stream(output))
+        add_records = stack.enter_context(record_csvs(Path(csv_dir))) if csv_dir is not None else None
+        for chunk in chunked(read_inputs(spec), docs_per_chunk):
+            for row in tag_chunk(pipeline, chunk):
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                if add_records is not None:
+                    add_records(row)
+            n += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return n
+
+
+def count_documents(spec: str | Path) -> int | None:
+    """How many documents `spec` holds when that is cheap to know (files: .txt count, JSONL non-blank
+    lines, read as bytes), for a progress bar's total; None for standard input."""
+    if str(spec) == STDIO:
+        return None
+    total = 0
+    for path in input_files(spec):
+        if path.is_dir():
+            total += len(list(path.glob("*.txt")))
+        elif path.suffix in (".jsonl", ".json") and path.is_file():
+            with path.open("rb") as handle:
+                total += sum(1 for line in handle if line.strip())
+        else:
+            total += 1
+    return total
 
 
 def input_files(spec: str | Path) -> list[Path]:
@@ -58,6 +91,8 @@ def input_files(spec: str | Path) -> list[Path]:
 def refuse_overwriting_input(spec: str | Path, output: str | Path) -> None:
     """An InputError when `output` is one of the input files (or the input folder itself, or inside
     an input folder as one of the .txt files it would read): writing it would destroy the input."""
+    if STDIO in (str(spec), str(output)):
+        return
     out = Path(output).resolve()
     for f in input_files(spec):
         f = f.resolve()
@@ -68,7 +103,11 @@ def refuse_overwriting_input(spec: str | Path, output: str | Path) -> None:
 def read_inputs(spec: str | Path) -> Iterator[Document]:
     """Documents of `spec`: whatever infer.inputs.read_documents reads (a .txt, a folder of .txt,
     a JSONL file), or a glob of such files (`archive/*.jsonl`) read in sorted order. Ids must be
-    unique across the files too, because outputs are joined back to inputs by id."""
+    unique across the files too, because outputs are joined back to inputs by id. `-`: JSONL on
+    standard input."""
+    if str(spec) == STDIO:
+        yield from read_stdin()
+        return
     files = input_files(spec)
     seen: set[str] = set()
     for file in files:

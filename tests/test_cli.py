@@ -1,4 +1,5 @@
 """End to end on a tiny model: `python -m train fit` -> `python -m infer` -> records, and bad input."""
+import argparse
 import json
 import subprocess
 import sys
@@ -118,3 +119,65 @@ def test_evaluate_writes_a_report(tiny_model, root, tmp_path):
                  "--report", str(tmp_path / "report")]) == 0
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert page.count("data:image/png;base64,") == 2 and "004_e34ce637d7128e12 ¶" in page
+
+
+def test_records_reads_the_output_of_infer_and_infer_writes_the_same_csvs(tiny_model, root, tmp_path, capsys):
+    from infer.__main__ import main
+
+    seeds = str(root / "annotations/seeds")
+    tagged, again = tmp_path / "tagged.jsonl", tmp_path / "records.jsonl"
+    assert main(["--model", str(tiny_model), "--input", seeds, "--output", str(tagged), "--csv", str(tmp_path / "a")]) == 0
+    assert "5/5" in capsys.readouterr().err  # the progress bar knows the total
+    assert main(["records", "--input", str(tagged), "--output", str(again)]) == 2  # no text: --texts is needed
+    assert main(["records", "--input", str(tagged), "--texts", seeds, "--output", str(again),
+                 "--csv", str(tmp_path / "b")]) == 0
+    rows = [json.loads(line) for line in tagged.read_text(encoding="utf-8").splitlines()]
+    assert [r["records"] for r in rows] == [json.loads(line)["records"] for line in again.read_text(encoding="utf-8").splitlines()]
+    for kind in ("companies", "metrics", "chains", "officials"):
+        a, b = ((tmp_path / d / f"{kind}.csv").read_bytes() for d in ("a", "b"))
+        assert a == b and a.startswith("\ufeff".encode())
+
+
+def test_standard_input_and_output(tiny_model, root):
+    doc = json.dumps({"id": "p", "text": "聊城市委书记李长萍调研信发集团。"}, ensure_ascii=False) + "\n"
+    result = subprocess.run([sys.executable, "-m", "infer", "--model", str(tiny_model), "--input", "-", "--output", "-"],
+                            cwd=root, input=doc, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["id"] == "p" and set(row) == {"id", "entities", "relations", "records"}
+    assert "Loading weights" not in result.stderr and "Traceback" not in result.stderr  # no weight-loading bars
+
+
+def test_every_option_shows_its_default():
+    from infer.__main__ import predict_parser, records_parser
+    from infer.cli import HelpFormatter
+    from train.__main__ import build_parser
+
+    def actions(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub in action.choices.values():
+                    yield from actions(sub)
+            elif action.option_strings and action.default is not argparse.SUPPRESS:
+                yield action
+
+    parsers = [predict_parser(), records_parser(), build_parser()]
+    found = [a for p in parsers for a in actions(p)]
+    formatter = HelpFormatter("x")
+    assert len(found) > 40
+    for action in found:
+        text = formatter._get_help_string(action)
+        assert action.required or "default" in text, action.option_strings
+
+
+def test_main_job_writes_the_model_card_it_printed(root, tmp_path, tiny_config, capsys):
+    from train.__main__ import main
+
+    config = tiny_config(tmp_path, 20, {"dev_docs": ["004_e34ce637d7128e12"]})
+    assert main(["main", "--config", str(config)]) == 0
+    printed = capsys.readouterr().out
+    card = (tmp_path / "tiny" / "README.md").read_text(encoding="utf-8")
+    summary = card.split("```\n")[1].splitlines()
+    assert summary[0].startswith("main job done in") and summary[2].startswith("dev micro-F1")
+    assert all(line in printed for line in summary)
+    assert len((tmp_path / "tiny" / "seed_records.jsonl").read_text(encoding="utf-8").splitlines()) == 5

@@ -295,19 +295,21 @@ def test_labelstudio_user_errors_give_one_error_line(labelstudio_server, case, t
 
 
 def test_labelstudio_prediction_result_links_regions_by_rule_relations():
-    from infer.predict import Entity
+    from infer.records import span_document
+    from infer.schema import load_schema
+    from infer.spans import Span
     from train.labelstudio import prediction_result
 
     text = "新材料产业链链长张三主持召开会议"
-    entities = [Entity(0, 6, "CHAIN", "新材料产业链", 0.9), Entity(8, 10, "OFFICIAL", "张三", 0.6)]
-    result, score = prediction_result(text, entities)
+    entities = [Span(0, 6, "CHAIN", "新材料产业链", 0.9), Span(8, 10, "OFFICIAL", "张三", 0.6)]
+    result, score = prediction_result(span_document("t", text, entities, load_schema()))
     regions = [r for r in result if r["type"] == "labels"]
     assert [(r["value"]["start"], r["value"]["end"], r["value"]["labels"], r["score"]) for r in regions] == [
         (0, 6, ["CHAIN"], 0.9), (8, 10, ["OFFICIAL"], 0.6)]
     assert [(r["from_id"], r["to_id"], r["labels"]) for r in result if r["type"] == "relation"] == [
         (regions[1]["id"], regions[0]["id"], ["LEADS"])]
     assert score == 0.6
-    assert prediction_result(text, []) == ([], 1.0)
+    assert prediction_result(span_document("t", text, [], load_schema())) == ([], 1.0)
 
 
 CORPUS = ROOT / "annotations" / "corpus"

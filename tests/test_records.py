@@ -1,7 +1,10 @@
 """Records from gold-shaped spans, table-driven from seed sentences."""
 import pytest
 
-from infer.records import chain_key, document_output, document_region, official_region, split_name
+from infer.normalize import normalize
+from infer.records import chain_key, document_region, official_region, span_document, split_name
+from infer.schema import load_schema
+from infer.spans import Span
 
 
 @pytest.mark.parametrize("span,title,name", [
@@ -40,8 +43,8 @@ def test_seed_sentence_records(root):
     for i, (s, label) in enumerate(spans):
         start = text.index(s, at)
         at = start + len(s)
-        entities.append({"id": f"e{i}", "start": start, "end": at, "label": label})
-    out = document_output("d", text, entities)
+        entities.append(Span(start, at, label, id=f"e{i}"))
+    out = span_document("d", text, entities, load_schema()).to_dict()
     rels = {(r["from"], r["to"], r["type"]) for r in out["relations"]}
     assert ("e1", "e0", "ANCHORS") in rels and ("e7", "e6", "LEADS") in rels and ("e2", "e1", "MEASURES") in rels
     records = out["records"]
@@ -63,8 +66,9 @@ def test_seed_sentence_records(root):
 
 
 def test_document_region_is_the_city(root):
-    assert document_region((root / "annotations/seeds/001_1128ddf1decc5f49.txt").read_text(encoding="utf-8")) == "聊城市"
-    assert document_region("制造业强市建设，开拓高端市场。") is None
+    seed = (root / "annotations/seeds/001_1128ddf1decc5f49.txt").read_text(encoding="utf-8")
+    assert document_region(normalize(seed).text) == "聊城市"
+    assert document_region(normalize("制造业强市建设，开拓高端市场。").text) is None
 
 
 def test_records_command_reads_the_seed_metrics_like_the_hand_table(root):
@@ -83,3 +87,31 @@ def test_records_command_reads_the_seed_metrics_like_the_hand_table(root):
     assert result["accuracy"]["value+unit"] >= 0.95, result["mismatches"]
     for field in ("change", "approx", "indicator"):
         assert result["accuracy"][field] >= 0.9, result["mismatches"]
+
+
+def test_the_schema_roles_drive_rules_and_records(root, tmp_path):
+    import yaml
+
+    from infer.schema import SchemaError
+
+    data = yaml.safe_load((root / "configs/schema.yaml").read_text(encoding="utf-8"))
+    renamed = yaml.safe_dump(data, allow_unicode=True).replace("COMPANY", "ORG").replace("ANCHORS", "LEADS_CHAIN")
+    (tmp_path / "renamed.yaml").write_text(renamed, encoding="utf-8")
+    schema = load_schema(tmp_path / "renamed.yaml")
+    text = "作为有色金属产业链“链主”企业，信发集团投资300多亿元。"
+    spans = [Span(text.index("有色金属产业链"), text.index("有色金属产业链") + 7, "CHAIN"),
+             Span(text.index("信发集团"), text.index("信发集团") + 4, "ORG")]
+    out = span_document("d", text, spans, schema).to_dict()
+    assert [(r["from"], r["to"], r["type"]) for r in out["relations"]] == [("e2", "e1", "LEADS_CHAIN")]
+    [company] = out["records"]["companies"]
+    assert company["name"] == "信发集团" and company["chains"] == [{"chain": "有色金属产业链", "role": "anchor"}]
+
+    data["relations"] = [r for r in data["relations"] if r["name"] != "MEASURES"]
+    (tmp_path / "no_measures.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemaError, match="no relation has the role measures"):
+        load_schema(tmp_path / "no_measures.yaml")
+    data = yaml.safe_load((root / "configs/schema.yaml").read_text(encoding="utf-8"))
+    data["labels"][0]["role"] = "metric"  # two metrics, no company
+    (tmp_path / "two.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(SchemaError, match="no label has the role company"):
+        load_schema(tmp_path / "two.yaml")

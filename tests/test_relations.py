@@ -6,29 +6,42 @@ import shutil
 import pytest
 import torch
 
-from infer.predict import SETTINGS_FILE, Tagger
-from infer.relations import (DISTANCE_CAP, HEAD_NAME, RELATIONS_DIR, SETTINGS_NAME, Mention, ParagraphView,
-                             RelationExtractor, candidates, rule_relations)
+from infer.documents import Paragraph, prepare
+from infer.model_folder import HEAD_FILE, RELATIONS_DIR, RELATIONS_SETTINGS, SETTINGS_FILE
+from infer.predict import Tagger
+from infer.relations import DISTANCE_CAP, ParagraphView, RelationExtractor, candidates, rule_relations
 from infer.schema import load_schema
-from train.data import Example, GoldRelation, GoldSpan
-from train.relations import (fit_head, gold_mentions, relation_keys, score_relations, train_relations,
-                             training_matrix)
+from infer.spans import Span
+from train.data import Example, GoldRelation
+from train.relations import (fit_head, relation_keys, score_relations, tagged_examples, train_relations,
+                             training_matrix, with_gold)
 
 SCHEMA = load_schema()
 
 
-def mentions_of(text: str, spans: list[tuple[str, str]]) -> list[Mention]:
+def mentions_of(text: str, spans: list[tuple[str, str]]) -> list[Span]:
     out, at = [], 0
     for i, (s, label) in enumerate(spans):
         start = text.index(s, at)
         at = start + len(s)
-        out.append(Mention(f"m{i}", start, at, label))
+        out.append(Span(start, at, label, id=f"m{i}"))
     return out
+
+
+def view_of(text: str, mentions: list[Span]) -> ParagraphView:
+    """A one-paragraph document's view (no encoder states: the cheap features only)."""
+    return ParagraphView(prepare("t", text), Paragraph(0, 0, text), mentions)
+
+
+def document(text: str, mentions: list[Span]):
+    doc = prepare("d", text)
+    doc.entities = mentions
+    return doc
 
 
 def example(text: str, spans: list[tuple[str, str]], relations: list[tuple[int, int, str]]) -> Example:
     ms = mentions_of(text, spans)
-    return Example("t", "doc", 0, 0, text, [GoldSpan(m.id, m.start, m.end, m.label, text[m.start:m.end]) for m in ms],
+    return Example("t", "doc", 0, 0, text, [Span(m.start, m.end, m.label, text[m.start:m.end], id=m.id) for m in ms],
                    [GoldRelation(f"m{a}", f"m{b}", kind) for a, b, kind in relations])
 
 
@@ -36,10 +49,10 @@ def test_strict_score_needs_exact_spans_labels_and_type():
     text = "信发集团营收增长12.5%，时风集团投资5亿元。"
     ex = example(text, [("信发集团", "COMPANY"), ("营收增长12.5%", "METRIC"), ("时风集团", "COMPANY"),
                         ("投资5亿元", "METRIC")], [(1, 0, "MEASURES"), (3, 2, "MEASURES")])
-    gold = relation_keys(ex, gold_mentions(ex), ex.relations)
-    shifted = Mention("x", text.index("投资"), text.index("投资") + 4, "METRIC")  # 投资5亿 without 元
-    relabelled = Mention("y", 0, 4, "CHAIN")
-    pred_mentions = [*gold_mentions(ex), shifted, relabelled]
+    gold = relation_keys(ex, ex.spans, ex.relations)
+    shifted = Span(text.index("投资"), text.index("投资") + 4, "METRIC", id="x")  # 投资5亿 without 元
+    relabelled = Span(0, 4, "CHAIN", id="y")
+    pred_mentions = [*ex.spans, shifted, relabelled]
     pred = relation_keys(ex, pred_mentions, [GoldRelation("m1", "m0", "MEASURES"), GoldRelation("x", "m2", "MEASURES"),
                                              GoldRelation("m1", "y", "MEASURES"), GoldRelation("m2", "m0", "ANCHORS")])
     table = score_relations(gold, pred, SCHEMA.relation_names)
@@ -51,7 +64,7 @@ def test_strict_score_needs_exact_spans_labels_and_type():
 
 def test_candidates_follow_the_schema_and_the_cap():
     text = "聊城市有色金属产业链链长李长萍表示，信发集团" + "的" * 20 + "营收增长12.5%。"
-    view = ParagraphView(text, mentions_of(text, [("有色金属产业链", "CHAIN"), ("李长萍", "OFFICIAL"),
+    view = view_of(text, mentions_of(text, [("有色金属产业链", "CHAIN"), ("李长萍", "OFFICIAL"),
                                                   ("信发集团", "COMPANY"), ("营收增长12.5%", "METRIC")]))
     chain, official, company, metric = view.mentions
     found = {(c.source.id, c.target.id): c.distance for c in candidates(view, SCHEMA, cap=10**6)}
@@ -69,7 +82,7 @@ def test_candidates_follow_the_schema_and_the_cap():
 def test_distance_counts_model_tokens_not_inline_pinyin():
     plain = "信发集团实施项目营收增长12%"
     noisy = "信發(fā)集團(tuán)實(shí)施項(xiàng)目營收增長12%"
-    d = [ParagraphView(t, mentions_of(t, [(t[:4] if t is plain else t[:12], "COMPANY"), (t[-7:], "METRIC")]))
+    d = [view_of(t, mentions_of(t, [(t[:4] if t is plain else t[:12], "COMPANY"), (t[-7:], "METRIC")]))
          for t in (plain, noisy)]
     assert [v.distance(*v.mentions) for v in d] == [4, 4]
 
@@ -94,7 +107,8 @@ def tiny_tagger(tmp_path_factory, root):
 def test_head_training_is_deterministic_and_saved_head_is_used(tiny_tagger, gold_examples, tmp_path):
     train = [ex for ex in gold_examples if ex.doc.startswith("000") and ex.relations]
     dev = [ex for ex in gold_examples if ex.doc.startswith("004") and ex.relations]
-    x, y, allowed = training_matrix(tiny_tagger, train, SCHEMA, use_rules=False)
+    x, y, allowed = training_matrix(train, with_gold(tagged_examples(tiny_tagger, train), train), SCHEMA,
+                                    use_rules=False)
     assert int((y > 0).sum()) == sum(len(ex.relations) for ex in train)  # every train relation is within the cap
     a, b = (fit_head(x, y, allowed, 1 + len(SCHEMA.relation_names), seed=7).state_dict() for _ in range(2))
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -103,11 +117,11 @@ def test_head_training_is_deterministic_and_saved_head_is_used(tiny_tagger, gold
     shutil.copytree(tiny_tagger.model_dir, folder)
     tagger = Tagger(folder)
     settings = train_relations(folder, train, dev, seed=7)
-    saved = json.loads((folder / RELATIONS_DIR / SETTINGS_NAME).read_text())
+    saved = json.loads((folder / RELATIONS_DIR / RELATIONS_SETTINGS).read_text())
     assert saved["combination"] == settings["combination"] and saved["cap"] == DISTANCE_CAP
-    assert (folder / RELATIONS_DIR / HEAD_NAME).is_file() == (settings["combination"] != "rules")
+    assert (folder / RELATIONS_DIR / HEAD_FILE).is_file() == (settings["combination"] != "rules")
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no staging folder left behind
-    extractor = RelationExtractor.load(tagger)
+    extractor = RelationExtractor.load(folder, tagger.schema)
     assert extractor.combination == settings["combination"]
     best = settings["dev"][settings["combination"]]["gold_entities"]["micro avg"]["f1"]
     assert best == max(t["gold_entities"]["micro avg"]["f1"] for t in settings["dev"].values())
@@ -119,8 +133,10 @@ def test_head_training_is_deterministic_and_saved_head_is_used(tiny_tagger, gold
     assert predict_main(["--model", str(folder), "--input", str(tmp_path / "in.jsonl"),
                          "--output", str(tmp_path / "out.jsonl")]) == 0
     row = json.loads((tmp_path / "out.jsonl").read_text())
-    ents = [Mention(e["id"], e["start"], e["end"], e["label"]) for e in row["entities"]]
-    [expected] = extractor.documents([(text, ents)])
+    ents = [Span(e["start"], e["end"], e["label"], id=e["id"]) for e in row["entities"]]
+    doc = tagger.tag([prepare("d", text)], with_states=extractor.needs_states)[0]
+    doc.entities = ents
+    [expected] = extractor.relations([doc])
     assert [(r["from"], r["to"], r["type"], r["score"]) for r in row["relations"]] == \
         [(r.source, r.target, r.type, r.score) for r in expected]
 
@@ -130,9 +146,9 @@ def test_without_a_relations_folder_the_rules_are_used(tiny_tagger):
     text = "作为有色金属产业链“链主”企业，信发集团投资300多亿元。\n\n聊城市有色金属产业链链长李长萍说。"
     ms = mentions_of(text, [("有色金属产业链", "CHAIN"), ("信发集团", "COMPANY"), ("投资300多亿元", "METRIC"),
                             ("有色金属产业链", "CHAIN"), ("李长萍", "OFFICIAL")])
-    extractor = RelationExtractor.load(tiny_tagger)
-    [found] = extractor.documents([(text, ms)])
+    extractor = RelationExtractor.load(tiny_tagger.model_dir, tiny_tagger.schema)
+    [found] = extractor.relations([document(text, ms)])
     assert extractor.combination == "rules"
     assert {(r.source, r.target, r.type) for r in found} == {("m1", "m0", "ANCHORS"), ("m2", "m1", "MEASURES"),
                                                             ("m4", "m3", "LEADS")}
-    assert found == rule_relations(text, ms)
+    assert found == rule_relations(document(text, ms), SCHEMA)

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from infer.predict import Entity
 from infer.schema import load_schema
-from train.data import Example, GoldSpan
+from infer.spans import Span
+from train.data import Example
 from train.evaluate import score_predictions
 from train.report import MISSED, SPURIOUS, find_errors, span_confusion, worst_errors, write_report
 
@@ -21,8 +21,8 @@ LABELS = SCHEMA.label_names
 def span(text, piece, label, score=None):
     start = text.index(piece)
     if score is None:
-        return GoldSpan(piece, start, start + len(piece), label, piece)
-    return Entity(start, start + len(piece), label, piece, score)
+        return Span(start, start + len(piece), label, piece, id=piece)
+    return Span(start, start + len(piece), label, piece, score)
 
 
 def case():
@@ -41,13 +41,9 @@ def case():
     return examples, predictions
 
 
-def as_tuples(entities):
-    return [[(e.start, e.end, e.label) for e in ents] for ents in entities]
-
-
 def test_confusion_pairs_identical_boundaries_only():
     examples, predictions = case()
-    matrix = span_confusion(as_tuples([ex.spans for ex in examples]), as_tuples(predictions), LABELS)
+    matrix = span_confusion([ex.spans for ex in examples], predictions, LABELS)
     nonzero = {(g, p): n for g, row in matrix.items() for p, n in row.items() if n}
     assert nonzero == {("COMPANY", "COMPANY"): 1, ("CHAIN", MISSED): 1, (SPURIOUS, "CHAIN"): 1,
                        ("METRIC", "CHAIN"): 1, ("OFFICIAL", MISSED): 1, (SPURIOUS, "METRIC"): 1}
@@ -55,9 +51,7 @@ def test_confusion_pairs_identical_boundaries_only():
 
 def test_errors_are_grouped_and_ranked_by_characters_then_confidence():
     examples, predictions = case()
-    gold, pred = as_tuples([ex.spans for ex in examples]), as_tuples(predictions)
-    scores = [{(e.start, e.end, e.label): e.score for e in ents} for ents in predictions]
-    cases = find_errors(gold, pred, scores)
+    cases = find_errors([ex.spans for ex in examples], predictions)
     ranked = [(c.example, c.kind, c.chars_wrong, c.score) for c in worst_errors(cases)]
     assert ranked == [(1, "missed", 6, 0.0), (0, "wrong label", 3, 0.9), (1, "spurious", 2, 0.8),
                       (0, "wrong boundary", 1, 0.6)]

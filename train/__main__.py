@@ -1,16 +1,16 @@
 """`python -m train {validate,fit,pretrain,relations,evaluate,main,labelstudio}`: the training side of chain-ie."""
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import sys
 import time
 from pathlib import Path
 
+from infer.cli import ArgumentParser
 from infer.inputs import InputError
-from infer.io import write_json
-from infer.predict import ModelError
+from infer.io import atomic_writer, write_json
+from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
@@ -128,7 +128,8 @@ def cmd_relations(args) -> int:
 def cmd_main(args) -> int:
     """The main job: fit the tagger, train and choose the relation extractor, evaluate on the
     held-out documents, tag the seed articles."""
-    from infer.__main__ import predict_main
+    from infer.pipeline import Pipeline
+    from infer.tagging import write_tagged
     from train.fit import fit, split_examples
     from train.relations import format_relation_report, train_relations
 
@@ -140,15 +141,27 @@ def cmd_main(args) -> int:
     print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
     print(f"relations: {settings['combination']} chosen on dev")
     records = output / "seed_records.jsonl"
-    code = predict_main(["--model", str(output), "--input", config["data"]["seeds"], "--output", str(records)])
+    write_tagged(Pipeline.load(output), config["data"]["seeds"], records)
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
-    print(f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
+    summary = [f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}",
+               f"relations: {settings['combination']} chosen on dev"]
     for split in ("dev", "test"):
         if split in metrics:
-            print(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
-                  + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
-                              if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
-    return code
+            summary.append(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
+                           + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
+                                       if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
+    print("\n".join(summary))
+    write_model_card(output, args.config, summary)
+    return 0
+
+
+def write_model_card(output: Path, config_path: str, summary: list[str]) -> None:
+    """MODEL/README.md: what the main job printed, word for word, so the figures quoted about a model
+    are the ones its own run produced (the project README's status points here)."""
+    with atomic_writer(output / "README.md") as card:
+        card.write(f"# {output.name}\n\nWritten by `python -m train main --config {config_path}`, "
+                   "which printed:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
+                   "Per-label tables: `metrics.json` (tagger), `relations/relations.json` (relations).\n")
 
 
 def cmd_corpus_select(args) -> int:
@@ -269,8 +282,9 @@ def add_corpus_parser(sub) -> None:
     p.set_defaults(func=cmd_corpus_from_export)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train", description="Train and evaluate chain-ie taggers.")
+def build_parser() -> ArgumentParser:
+    """`python -m train` and every subcommand (each sets `func`, the command to run)."""
+    parser = ArgumentParser(prog="python -m train", description="Train and evaluate chain-ie taggers.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check Label Studio JSON exports and stand-off corpus files against the "
@@ -320,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_labelstudio_parser(sub)
     add_corpus_parser(sub)
+    return parser
 
-    args = parser.parse_args(argv)
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError, LabelStudioError) as exc:

@@ -6,23 +6,21 @@ the second splits Chinese on whitespace.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from infer.spans import Span
 
 
 class DataError(ValueError):
     """An export that cannot be read; the message names the file and task."""
 
 
-@dataclass(frozen=True)
-class GoldSpan:
-    id: str
-    start: int
-    end: int
-    label: str
-    text: str
+def GoldSpan(id: str, start: int, end: int, label: str, text: str) -> Span:  # noqa: N802 (reads as the record it builds)
+    """A gold region as a Span, in the exports' field order (region id first); train/corpus.py builds its
+    stand-off gold through it."""
+    return Span(start, end, label, text, id=id)
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Example:
     para: int
     offset: int
     text: str
-    spans: list[GoldSpan] = field(default_factory=list)
+    spans: list[Span] = field(default_factory=list)
     relations: list[GoldRelation] = field(default_factory=list)
     raw_regions: list[dict] = field(default_factory=list)
 
@@ -57,10 +55,6 @@ def export_files(paths: list[str | Path]) -> list[Path]:
     if not files:
         raise DataError(f"no .json export found in {', '.join(map(str, paths))}")
     return files
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def latest_annotation(task: dict) -> dict | None:
@@ -95,8 +89,8 @@ def _example(task: dict, where: str) -> Example | None:
             labels = value.get("labels") or []
             if len(labels) != 1 or "start" not in value or "end" not in value:
                 raise DataError(f"{where}: region {item.get('id')} needs start, end and exactly one label")
-            ex.spans.append(GoldSpan(str(item["id"]), int(value["start"]), int(value["end"]), labels[0],
-                                     str(value.get("text", ""))))
+            ex.spans.append(Span(int(value["start"]), int(value["end"]), labels[0], str(value.get("text", "")),
+                                 id=str(item["id"])))
             ex.raw_regions.append(item)
     ex.spans.sort(key=lambda s: (s.start, s.end))
     return ex
@@ -174,14 +168,14 @@ def load_cluener(path: Path, native: bool = False) -> list[Example]:
         ex = Example(source=f"{path}:{n}", doc=f"cluener:{n}", para=0, offset=0, text=row["text"])
         if native:
             for kind, ranges in spans.items():
-                ex.spans += [GoldSpan(f"{kind}{s}", s, e, kind, row["text"][s:e]) for s, e in ranges]
+                ex.spans += [Span(s, e, kind, row["text"][s:e], id=f"{kind}{s}") for s, e in ranges]
         else:
             names = {s: e for s, e in spans.get("name", [])}
             for s, e in spans.get("company", []):
-                ex.spans.append(GoldSpan(f"c{s}", s, e, "COMPANY", row["text"][s:e]))
+                ex.spans.append(Span(s, e, "COMPANY", row["text"][s:e], id=f"c{s}"))
             for s, e in spans.get("position", []):
                 if e in names:
-                    ex.spans.append(GoldSpan(f"o{s}", s, names[e], "OFFICIAL", row["text"][s : names[e]]))
+                    ex.spans.append(Span(s, names[e], "OFFICIAL", row["text"][s : names[e]], id=f"o{s}"))
         ex.spans.sort(key=lambda sp: (sp.start, sp.end))
         examples.append(ex)
     return examples

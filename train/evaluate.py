@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import bisect
 
+import numpy as np
+import torch
 from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
-from infer.decode import encode_bio
+from infer.decode import bio_constraints, encode_bio
+from infer.predict import best_paths
+from infer.spans import Span
+from train.align import IGNORE
 from train.data import Example
 
 
@@ -43,10 +48,10 @@ def evaluate_tagger(tagger, examples: list[Example], labels: list[str]) -> dict:
     return score_predictions(examples, tagger.predict([ex.text for ex in examples]), labels)
 
 
-def score_predictions(examples: list[Example], predictions: list[list], labels: list[str]) -> dict:
-    """The seqeval table of per-example entities (anything with start, end, label) against the gold."""
-    gold = [char_tags(ex.text, [(s.start, s.end, s.label) for s in ex.spans]) for ex in examples]
-    pred = [char_tags(ex.text, [(e.start, e.end, e.label) for e in ents]) for ex, ents in zip(examples, predictions)]
+def score_predictions(examples: list[Example], predictions: list[list[Span]], labels: list[str]) -> dict:
+    """The seqeval table of per-example predicted spans against the gold."""
+    gold = [char_tags(ex.text, [s.key for s in ex.spans]) for ex in examples]
+    pred = [char_tags(ex.text, [e.key for e in ents]) for ex, ents in zip(examples, predictions)]
     return score(gold, pred, labels)
 
 
@@ -55,3 +60,23 @@ def format_table(table: dict) -> str:
     for name, row in table.items():
         lines.append(f"{name:<10} {row['precision']:>9.4f} {row['recall']:>9.4f} {row['f1']:>9.4f} {row['support']:>8d}")
     return "\n".join(lines)
+
+
+def metrics_fn(id2label: dict[int, str], labels: list[str], model):
+    """Window-level micro-F1 for early stopping, decoded as inference decodes (CRF or constrained)."""
+    constraints = bio_constraints(id2label)
+
+    def compute(eval_pred) -> dict:
+        logits, gold_ids = eval_pred
+        logits = torch.from_numpy(np.asarray(logits, dtype=np.float32))
+        sizes = [int((row != IGNORE).sum()) for row in gold_ids]  # labelled tokens sit at 1..n
+        paths = best_paths(model, logits, logits.softmax(-1), sizes, constraints)
+        gold, pred = [], []
+        for path, g_row in zip(paths, gold_ids):
+            gold.append([id2label[int(i)] for i in g_row[g_row != IGNORE]])
+            pred.append([id2label[i] for i in path])
+        table = score(gold, pred, labels)
+        return {"f1": table["micro avg"]["f1"], "precision": table["micro avg"]["precision"],
+                "recall": table["micro avg"]["recall"]}
+
+    return compute

@@ -3,33 +3,30 @@
 GPU when one is present (bf16 where supported, else fp16), CPU otherwise; seeded; early stopping
 on dev micro-F1. The model folder is built in a temporary sibling and renamed into place, so a
 failed run never leaves a half-written model behind. It holds the weights, the tokenizer, the
-schema, the resolved config, the data hashes and metrics.json.
+schema, the resolved config, the data hashes and metrics.json (layout: infer.model_folder).
 """
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-import yaml
 
 from infer.encoding import CharEncoder
 from infer.io import write_json
-from infer.decode import bio_constraints
-from infer.predict import SETTINGS_FILE, Tagger, best_paths
+from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_folder, move_into_place, new_staging,
+                                quiet_transformers, save_tagger)
+from infer.predict import Tagger
 from infer.schema import Schema, load_schema
-from train.align import IGNORE, example_features
+from train.align import IGNORE, features
 from train.augment import augment
 from train.config import ConfigError
 from train.corpus import standoff_files
-from train.data import Example, export_files, file_sha256, load_cluener, load_examples
-from train.evaluate import evaluate_tagger, format_table, score
+from train.data import Example, export_files, load_cluener, load_examples
+from train.evaluate import evaluate_tagger, format_table, metrics_fn
 from train.validate import seed_documents, validate
 from train.vocab import build_tokenizer
 
@@ -45,11 +42,13 @@ def build_model(config: dict, schema: Schema):
     m = config["model"]
     if m["init"] == "pretrained":
         try:
-            tokenizer = AutoTokenizer.from_pretrained(m["base"])
-            model = AutoModelForTokenClassification.from_pretrained(
-                m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id, ignore_mismatched_sizes=True,
-                **({"crf": m["crf"], "dropout": m["dropout"]} if _is_charnet(m["base"]) else {}),
-            )
+            with quiet_transformers():  # its report would only say the new tag layer starts untrained
+                tokenizer = AutoTokenizer.from_pretrained(m["base"])
+                model = AutoModelForTokenClassification.from_pretrained(
+                    m["base"], num_labels=len(tags), id2label=id2label, label2id=label2id,
+                    ignore_mismatched_sizes=True,
+                    **({"crf": m["crf"], "dropout": m["dropout"]} if _is_charnet(m["base"]) else {}),
+                )
         except OSError as exc:
             raise ConfigError(
                 f"cannot load encoder {m['base']!r} ({exc.__class__.__name__}). Without internet use a local folder "
@@ -138,36 +137,6 @@ def split_table(splits: dict[str, list[Example]], schema: Schema) -> str:
     return "\n".join(rows)
 
 
-def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
-    out = []
-    for ex in examples:
-        feats, lost = example_features(ex, encoder, label2id, m["max_length"], m["stride"])
-        for message in lost:
-            print(f"warning: {message}", file=sys.stderr)
-        out += [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
-    return out
-
-
-def metrics_fn(id2label: dict[int, str], labels: list[str], model):
-    """Window-level micro-F1 for early stopping, decoded as inference decodes (CRF or constrained)."""
-    constraints = bio_constraints(id2label)
-
-    def compute(eval_pred) -> dict:
-        logits, gold_ids = eval_pred
-        logits = torch.from_numpy(np.asarray(logits, dtype=np.float32))
-        sizes = [int((row != IGNORE).sum()) for row in gold_ids]  # labelled tokens sit at 1..n
-        paths = best_paths(model, logits, logits.softmax(-1), sizes, constraints)
-        gold, pred = [], []
-        for path, g_row in zip(paths, gold_ids):
-            gold.append([id2label[int(i)] for i in g_row[g_row != IGNORE]])
-            pred.append([id2label[i] for i in path])
-        table = score(gold, pred, labels)
-        return {"f1": table["micro avg"]["f1"], "precision": table["micro avg"]["precision"],
-                "recall": table["micro avg"]["recall"]}
-
-    return compute
-
-
 def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id: dict, staging: Path, args) -> int:
     """Stage 1: supervised NER on CLUENER (mapped labels) so the encoder knows Chinese names and
     organisations before it sees the small seed gold. Returns the number of sentences used."""
@@ -194,15 +163,14 @@ def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id
 
 
 def _staging_dir(output: Path) -> Path:
-    """A new temporary sibling of `output`. Under torchrun/accelerate rank 0 makes it and every
-    process gets its name: the Trainer's checkpoints and its best-model reload need one folder."""
+    """A new staging sibling of `output` (infer.model_folder.new_staging). Under torchrun/accelerate
+    rank 0 makes it and every process gets its name: the Trainer's checkpoints and its best-model
+    reload need one folder."""
     from accelerate import PartialState
     from accelerate.utils import broadcast_object_list
 
     state = PartialState(cpu=not torch.cuda.is_available())
-    name = [tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent) if state.is_main_process else None]
-    if name[0]:
-        os.chmod(name[0], 0o755)  # mkdtemp makes it private; a model folder is meant to be shared
+    name = [str(new_staging(output)) if state.is_main_process else None]
     if state.num_processes > 1:
         broadcast_object_list(name)
     return Path(name[0])
@@ -220,36 +188,91 @@ def _augmented(config: dict, train_ex: list[Example]) -> list[Example]:
     return augment(train_ex, a["copies"], config["training"]["seed"], extra)
 
 
-MODEL_MARKERS = (SETTINGS_FILE, "config.yaml", "data_hashes.json")
-
-
 def check_output_folder(output: Path) -> None:
     """`fit` replaces a model folder it wrote before, and nothing else: an existing path that is not
     a chain-ie model folder (a file, an empty or unrelated folder) is refused before any training."""
-    if not output.exists():
-        return
-    if not output.is_dir() or not all((output / name).is_file() for name in MODEL_MARKERS):
+    if output.exists() and not is_model_folder(output):
         raise ConfigError(f"output {output} exists and is not a chain-ie model folder (no "
-                          f"{', '.join(MODEL_MARKERS)}); fit never deletes it: choose another output")
+                          f"{', '.join(MARKERS)}); fit never deletes it: choose another output")
 
 
-def _swap_into_place(staging: Path, output: Path) -> None:
-    """Move the finished folder to `output`; an earlier model folder there is moved aside first and
-    deleted only after the new one is in place."""
-    check_output_folder(output)
-    old = None
-    if output.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
-        os.replace(output, old / output.name)
-    os.replace(staging, output)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _checked_splits(config: dict, schema: Schema) -> tuple[list[Example], list[Example], list[Example]]:
+    """(train, dev, test) of the recipe, validated against the schema and the seed articles."""
+    train_ex, dev_ex, test_ex = split_examples(config)
+    report = validate(train_ex + dev_ex + test_ex, schema, seed_documents(Path(config["data"]["seeds"])))
+    if report.errors:
+        raise ConfigError("the training data has errors; run `python -m train validate` on it:\n  "
+                          + "\n  ".join(report.errors[:20]))
+    print(split_table({"train": train_ex, "dev": dev_ex, "test": test_ex}, schema), file=sys.stderr)
+    return train_ex, dev_ex, test_ex
+
+
+def _training_arguments(t: dict, staging: Path, has_dev: bool):
+    """The Trainer's arguments: GPU with bf16 (else fp16) when present, CPU otherwise; per-epoch
+    evaluation and checkpoints with the best dev F1 reloaded at the end when there is a dev set."""
+    from transformers import TrainingArguments
+
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    return TrainingArguments(
+        output_dir=str(staging / "checkpoints"),
+        num_train_epochs=t["epochs"],
+        max_steps=t["max_steps"],
+        per_device_train_batch_size=t["batch_size"],
+        per_device_eval_batch_size=64,
+        learning_rate=t["learning_rate"],
+        weight_decay=t["weight_decay"],
+        warmup_steps=t["warmup_ratio"],
+        lr_scheduler_type="linear",
+        eval_strategy="epoch" if has_dev else "no",
+        save_strategy="epoch" if has_dev else "no",
+        load_best_model_at_end=has_dev,
+        metric_for_best_model="f1",
+        greater_is_better=True,
+        save_total_limit=2,
+        logging_strategy="epoch",
+        report_to=[],
+        seed=t["seed"],
+        data_seed=t["seed"],
+        bf16=bf16,
+        fp16=cuda and not bf16,
+        use_cpu=not cuda,  # under torchrun without CUDA: gloo DDP (accelerate's MULTI_CPU), not N lone runs
+        dataloader_num_workers=0,
+        dataloader_pin_memory=cuda,
+        disable_tqdm=False,
+    )
+
+
+def _data_hashes(config: dict, intermediate_rows: int, augmented: list[Example]) -> dict[str, str]:
+    """SHA-256 of every file the model learnt from: exports, stand-off corpus, CLUENER (when used)
+    and a local pretrained encoder's weights."""
+    hashes = {str(f): file_sha256(f) for f in export_files(config["data"]["exports"])}
+    hashes.update({str(f): file_sha256(f) for f in standoff_files(config["data"]["corpus"])})
+    if intermediate_rows:
+        cluener = Path(config["data"]["intermediate"]["cluener"])
+        hashes[str(cluener)] = file_sha256(cluener)
+    augment_source = config["data"]["augment"]["cluener"]
+    if augmented and augment_source and Path(augment_source).is_file():
+        hashes[str(augment_source)] = file_sha256(Path(augment_source))
+    base = config["model"]["base"]
+    if config["model"]["init"] == "pretrained" and base and (Path(base) / "model.safetensors").is_file():
+        hashes[str(Path(base) / "model.safetensors")] = file_sha256(Path(base) / "model.safetensors")
+    return hashes
+
+
+def _held_out_tables(staging: Path, splits: dict[str, list[Example]], schema: Schema) -> dict[str, dict]:
+    """The seqeval table of each non-empty held-out split, tagged by the saved model as a user loads it."""
+    tables = {}
+    for name, held_out in splits.items():
+        if held_out:
+            tables[name] = evaluate_tagger(Tagger(staging), held_out, schema.label_names)
+            print(f"{name} ({len(held_out)} paragraphs):\n{format_table(tables[name])}")
+    return tables
 
 
 def fit(config: dict) -> Path:
     """Train by the recipe, write the model folder, return its path."""
-    from transformers import (DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer,
-                              TrainingArguments, set_seed)
+    from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, set_seed
 
     started = time.time()
     t = config["training"]
@@ -257,54 +280,21 @@ def fit(config: dict) -> Path:
     schema = load_schema(config["schema"])
     output = Path(config["output"])
     check_output_folder(output)
-    train_ex, dev_ex, test_ex = split_examples(config)
-    report = validate(train_ex + dev_ex + test_ex, schema, seed_documents(Path(config["data"]["seeds"])))
-    if report.errors:
-        raise ConfigError("the training data has errors; run `python -m train validate` on it:\n  "
-                          + "\n  ".join(report.errors[:20]))
-    print(split_table({"train": train_ex, "dev": dev_ex, "test": test_ex}, schema), file=sys.stderr)
+    train_ex, dev_ex, test_ex = _checked_splits(config, schema)
     model, tokenizer = build_model(config, schema)
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
     augmented = _augmented(config, train_ex)
     train_ds = features(train_ex + augmented, encoder, label2id, config["model"])
     dev_ds = features(dev_ex, encoder, label2id, config["model"])
+    cuda = torch.cuda.is_available()
     print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
-          f"{len(dev_ds)} windows; device: {'cuda' if torch.cuda.is_available() else 'cpu'}", file=sys.stderr)
+          f"{len(dev_ds)} windows; device: {'cuda' if cuda else 'cpu'}", file=sys.stderr)
 
-    output.parent.mkdir(parents=True, exist_ok=True)
     staging = _staging_dir(output)
     try:
-        cuda = torch.cuda.is_available()
-        bf16 = cuda and torch.cuda.is_bf16_supported()
         has_dev = bool(dev_ds)
-        args = TrainingArguments(
-            output_dir=str(staging / "checkpoints"),
-            num_train_epochs=t["epochs"],
-            max_steps=t["max_steps"],
-            per_device_train_batch_size=t["batch_size"],
-            per_device_eval_batch_size=64,
-            learning_rate=t["learning_rate"],
-            weight_decay=t["weight_decay"],
-            warmup_steps=t["warmup_ratio"],
-            lr_scheduler_type="linear",
-            eval_strategy="epoch" if has_dev else "no",
-            save_strategy="epoch" if has_dev else "no",
-            load_best_model_at_end=has_dev,
-            metric_for_best_model="f1",
-            greater_is_better=True,
-            save_total_limit=2,
-            logging_strategy="epoch",
-            report_to=[],
-            seed=t["seed"],
-            data_seed=t["seed"],
-            bf16=bf16,
-            fp16=cuda and not bf16,
-            use_cpu=not cuda,  # under torchrun without CUDA: gloo DDP (accelerate's MULTI_CPU), not N lone runs
-            dataloader_num_workers=0,
-            dataloader_pin_memory=cuda,
-            disable_tqdm=False,
-        )
+        args = _training_arguments(t, staging, has_dev)
         trainer = Trainer(
             model=model,
             args=args,
@@ -319,26 +309,9 @@ def fit(config: dict) -> Path:
         if not trainer.is_world_process_zero():  # torchrun/accelerate: rank 0 alone writes the folder
             trainer.accelerator.wait_for_everyone()
             return output
-        trainer.model.save_pretrained(staging, safe_serialization=True)
-        tokenizer.save_pretrained(staging)
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)
-        shutil.copyfile(config["schema"], staging / "schema.yaml")
-        (staging / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-        write_json(staging / SETTINGS_FILE, {"max_length": config["model"]["max_length"],
-                                             "stride": config["model"]["stride"]})
-        files = export_files(config["data"]["exports"])
-        hashes = {str(f): file_sha256(f) for f in files}
-        hashes.update({str(f): file_sha256(f) for f in standoff_files(config["data"]["corpus"])})
-        if intermediate_rows:
-            cluener = Path(config["data"]["intermediate"]["cluener"])
-            hashes[str(cluener)] = file_sha256(cluener)
-        augment_source = config["data"]["augment"]["cluener"]
-        if augmented and augment_source and Path(augment_source).is_file():
-            hashes[str(augment_source)] = file_sha256(Path(augment_source))
-        base = config["model"]["base"]
-        if config["model"]["init"] == "pretrained" and base and (Path(base) / "model.safetensors").is_file():
-            hashes[str(Path(base) / "model.safetensors")] = file_sha256(Path(base) / "model.safetensors")
-        write_json(staging / "data_hashes.json", hashes)
+        save_tagger(staging, trainer.model, tokenizer, config["schema"], config,
+                    _data_hashes(config, intermediate_rows, augmented))
         metrics = {
             "train_paragraphs": len(train_ex), "augmented_paragraphs": len(augmented), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
@@ -348,14 +321,11 @@ def fit(config: dict) -> Path:
             "device": "cuda" if cuda else "cpu",
             "processes": trainer.args.world_size,
             "log_history": trainer.state.log_history,
+            **_held_out_tables(staging, {"dev": dev_ex, "test": test_ex}, schema),
         }
-        for name, held_out in (("dev", dev_ex), ("test", test_ex)):
-            if held_out:
-                table = evaluate_tagger(Tagger(staging), held_out, schema.label_names)
-                metrics[name] = table
-                print(f"{name} ({len(held_out)} paragraphs):\n{format_table(table)}")
-        write_json(staging / "metrics.json", metrics)
-        _swap_into_place(staging, output)
+        write_json(staging / METRICS_FILE, metrics)
+        check_output_folder(output)
+        move_into_place(staging, output)
         trainer.accelerator.wait_for_everyone()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

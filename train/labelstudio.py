@@ -11,7 +11,6 @@ like annotations/gold.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING
 from infer.documents import split_paragraphs
 from infer.inputs import Document, read_documents
 from infer.io import write_json
-from infer.relations import Mention, paragraph_relations
+from infer.model_folder import weights_sha256
 from infer.schema import Schema, load_schema
 from train.data import examples_from_tasks, latest_annotation
 from train.validate import validate
@@ -33,7 +32,8 @@ from train.validate import validate
 if TYPE_CHECKING:
     from label_studio_sdk import LabelStudio
 
-    from infer.predict import Entity, Tagger
+    from infer.documents import Doc
+    from infer.pipeline import Pipeline
 
 DEFAULT_TITLE = "chain-ie"
 # Control names in Schema.labeling_config(): region results must name them.
@@ -261,29 +261,23 @@ def select_annotations(tasks: list[dict]) -> tuple[list[dict], PullReport]:
 
 def model_version(model_dir: Path) -> str:
     """The model folder's name plus a hash of its weights, so predictions name the exact model."""
-    digest = hashlib.sha256()
-    for weights in sorted(model_dir.glob("*.safetensors")):
-        with weights.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return f"{model_dir.resolve().name}-{digest.hexdigest()[:8]}"
+    return f"{model_dir.resolve().name}-{weights_sha256(model_dir)[:8]}"
 
 
-def prediction_result(text: str, entities: list[Entity]) -> tuple[list[dict], float]:
-    """(Label Studio result, task score) for one paragraph: regions with their scores and the rule
-    relations between them. The task score is the least confident region's (least-confidence active
-    learning); a paragraph with no region scores 1.0, so uncertain spans come to annotators first."""
-    result, mentions = [], []
-    for i, e in enumerate(entities):
-        rid = f"p{i}"
-        mentions.append(Mention(rid, e.start, e.end, e.label))
-        result.append({"id": rid, "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
-                       "value": {"start": e.start, "end": e.end, "text": text[e.start : e.end], "labels": [e.label]},
+def prediction_result(doc: Doc) -> tuple[list[dict], float]:
+    """(Label Studio result, task score) for one tagged paragraph: regions with their scores and the
+    relations between them (what `python -m infer` writes for it). The task score is the least
+    confident region's (least-confidence active learning); a paragraph with no region scores 1.0, so
+    uncertain spans come to annotators first."""
+    result = []
+    for e in doc.entities:
+        result.append({"id": e.id, "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
+                       "value": {"start": e.start, "end": e.end, "text": e.text, "labels": [e.label]},
                        "score": e.score})
-    for rel in paragraph_relations(text, mentions):
+    for rel in doc.relations:
         result.append({"from_id": rel.source, "to_id": rel.target, "type": "relation", "direction": "right",
                        "labels": [rel.type]})
-    score = min((e.score for e in entities), default=1.0)
+    score = min((e.score for e in doc.entities if e.score is not None), default=1.0)
     return result, round(float(score), 4)
 
 
@@ -297,28 +291,26 @@ class Ranked:
     text: str
 
 
-def preannotate(client: LabelStudio, project_id: int, tagger: Tagger, version: str) -> list[Ranked]:
+def preannotate(client: LabelStudio, project_id: int, pipeline: Pipeline, version: str) -> list[Ranked]:
     """Upload the model's predictions for every task without a live human annotation (annotations are
     only read, never written), replacing earlier predictions of the same model version; return the
     tasks least confident first."""
     from tqdm import tqdm
 
     todo = [t for t in export_tasks(client, project_id) if latest_annotation(t) is None]
-    texts = [t["data"]["text"] for t in todo]
     ranked = []
     with tqdm(total=len(todo), desc="pre-annotate", unit="task", file=sys.stderr) as bar:
-        for start in range(0, len(todo), 64):
-            batch = todo[start : start + 64]
-            for task, text, entities in zip(batch, texts[start : start + 64], tagger.predict(texts[start : start + 64])):
-                for old in client.predictions.list(task=task["id"]):
-                    if old.model_version == version:
-                        client.predictions.delete(id=old.id)
-                result, score = prediction_result(text, entities)
-                client.predictions.create(task=task["id"], result=result, score=score, model_version=version)
-                data = task["data"]
-                ranked.append(Ranked(task["id"], score, str(data.get("doc")), int(data.get("para", 0)),
-                                     len(entities), text))
-                bar.update()
+        docs = pipeline.pipe((Document(str(t["id"]), t["data"]["text"]) for t in todo), batch_size=64)
+        for task, doc in zip(todo, docs):
+            for old in client.predictions.list(task=task["id"]):
+                if old.model_version == version:
+                    client.predictions.delete(id=old.id)
+            result, score = prediction_result(doc)
+            client.predictions.create(task=task["id"], result=result, score=score, model_version=version)
+            data = task["data"]
+            ranked.append(Ranked(task["id"], score, str(data.get("doc")), int(data.get("para", 0)),
+                                 len(doc.entities), doc.text))
+            bar.update()
     return sorted(ranked, key=lambda r: (r.score, r.task))
 
 
@@ -388,16 +380,16 @@ def cmd_pull(args) -> int:
 
 
 def cmd_preannotate(args) -> int:
-    from infer.predict import Tagger
+    from infer.pipeline import Pipeline
 
     client, schema = _session(args)
-    tagger = Tagger(args.model)
-    if _canonical(tagger.schema.labeling_config()) != _canonical(schema.labeling_config()):
+    pipeline = Pipeline.load(args.model)
+    if _canonical(pipeline.tagger.schema.labeling_config()) != _canonical(schema.labeling_config()):
         raise LabelStudioError(f"{args.model} was trained on another schema than {args.schema}; retrain it")
     version = args.model_version or model_version(Path(args.model))
     with api_errors(args.url):
         project = open_project(client, schema, args.project)
-        ranked = preannotate(client, project.id, tagger, version)
+        ranked = preannotate(client, project.id, pipeline, version)
     print(f"pre-annotated {len(ranked)} tasks without a human annotation (model_version {version}); "
           "least confident first:")
     for r in ranked[: args.show]:

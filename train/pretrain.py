@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,11 +27,13 @@ from tqdm import tqdm
 from infer.charnet import CharNetConfig, CharNetForTokenClassification
 from infer.encoding import CharEncoder
 from infer.io import write_json
+from infer.model_folder import file_sha256, move_into_place, new_staging, quiet_transformers
 from infer.predict import Tagger
 from train.config import ConfigError, merge_config, read_yaml
-from train.data import CLUENER_CLASSES, file_sha256, load_cluener
+from train.data import CLUENER_CLASSES, load_cluener
 from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_stats, sentences, train_vectors)
-from train.evaluate import evaluate_tagger, format_table
+from train.align import features
+from train.evaluate import evaluate_tagger, format_table, metrics_fn
 from train.vocab import build_tokenizer
 
 DEFAULTS: dict = {
@@ -114,7 +115,6 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     """Stage 2: CLUENER train -> BiLSTM; returns the CLUENER dev seqeval table."""
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, TrainingArguments
 
-    from train.fit import features, metrics_fn
 
     s, m = config["supervised"], config["model"]
     if not s["train"] or s["epochs"] <= 0:
@@ -165,8 +165,9 @@ def load_encoder_tagger(model_dir: str | Path, max_length: int = 64, stride: int
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
     try:
-        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+        with quiet_transformers():
+            model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
+            tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except OSError as exc:
         raise ConfigError(f"{model_dir}: not an encoder folder ({exc.__class__.__name__})") from exc
     return Tagger.from_model(model, tokenizer, max_length, stride)
@@ -188,9 +189,7 @@ def pretrain(config: dict) -> Path:
     supervised = _supervised(config, net, tokenizer, encoder, work)
 
     output = Path(config["output"])
-    output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; a model folder is meant to be shared
+    staging = new_staging(output)
     try:
         net.to(torch.float16).save_pretrained(staging, safe_serialization=True)
         tokenizer.save_pretrained(staging)
@@ -200,9 +199,7 @@ def pretrain(config: dict) -> Path:
             "config": config, "corpus": emb["stats"], "supervised": supervised,
             "seconds": round(time.time() - started, 1), "parameters": sum(p.numel() for p in net.parameters()),
         })
-        if output.exists():
-            shutil.rmtree(output)
-        os.replace(staging, output)
+        move_into_place(staging, output)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

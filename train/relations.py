@@ -10,20 +10,20 @@ tagger's entities, and the best is written to MODEL_DIR/relations/ with its dev 
 """
 from __future__ import annotations
 
-import os
-import shutil
 import sys
-import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
-from infer.io import write_json
+from infer.documents import Doc, Paragraph, prepare
+from infer.model_folder import save_relations
 from infer.predict import Tagger
-from infer.relations import (COMBINATIONS, DISTANCE_CAP, HEAD_NAME, NONE, RELATIONS_DIR, SETTINGS_NAME, Mention,
-                             ParagraphView, RelationExtractor, RelationHead, candidates, pair_matrix)
+from infer.relations import (COMBINATIONS, DISTANCE_CAP, NONE, RelationExtractor, RelationHead, candidates, pair_matrix,
+                             paragraph_views)
 from infer.schema import Schema
+from infer.spans import Span
 from train.data import Example, GoldRelation
 
 STEPS = 300  # full-batch Adam steps: the training set is a few hundred pairs
@@ -33,17 +33,19 @@ L2 = 0.01  # on the weights, not the biases: there are far more features than po
 Key = tuple  # (doc, para, src start, src end, src label, tgt start, tgt end, tgt label, type)
 
 
-def gold_mentions(ex: Example) -> list[Mention]:
-    return [Mention(s.id, s.start, s.end, s.label) for s in ex.spans]
+def tagged_examples(tagger: Tagger, examples: list[Example]) -> list[Doc]:
+    """Each example paragraph as a one-paragraph document, tagged once: its predicted entities and
+    the encoder states the relation features read (the same pass `python -m infer` makes)."""
+    docs = [prepare(ex.doc, ex.text, [Paragraph(0, 0, ex.text)]) for ex in examples]
+    return tagger.tag(docs, with_states=True)
 
 
-def predicted_mentions(tagger: Tagger, examples: list[Example]) -> list[list[Mention]]:
-    """The tagger's entities of each example paragraph, as mentions with ids p0, p1, ..."""
-    return [[Mention(f"p{i}", e.start, e.end, e.label) for i, e in enumerate(ents)]
-            for ents in tagger.predict([ex.text for ex in examples])]
+def with_gold(docs: list[Doc], examples: list[Example]) -> list[Doc]:
+    """The tagged example documents with the gold entities in place of the predicted ones."""
+    return [replace(doc, entities=list(ex.spans)) for doc, ex in zip(docs, examples, strict=True)]
 
 
-def relation_keys(ex: Example, mentions: list[Mention], relations) -> set[Key]:
+def relation_keys(ex: Example, mentions: list[Span], relations) -> set[Key]:
     """Strict keys of relations (anything with .source, .target, .type naming mention ids)."""
     by_id = {m.id: m for m in mentions}
     keys = set()
@@ -68,26 +70,25 @@ def score_relations(gold: set[Key], pred: set[Key], types: list[str]) -> dict:
     return table
 
 
-def score_extractor(extractor: RelationExtractor, examples: list[Example],
-                    mentions: list[list[Mention]]) -> dict:
-    """Strict table of an extractor on example paragraphs, given each paragraph's mentions."""
-    predicted = extractor.paragraphs([(ex.text, ms) for ex, ms in zip(examples, mentions)])
+def score_extractor(extractor: RelationExtractor, examples: list[Example], docs: list[Doc]) -> dict:
+    """Strict table of an extractor on example paragraphs, given as tagged documents whose entities
+    are the mentions to relate (gold or predicted)."""
     gold, pred = set(), set()
-    for ex, ms, rels in zip(examples, mentions, predicted):
-        gold |= relation_keys(ex, gold_mentions(ex), ex.relations)
-        pred |= relation_keys(ex, ms, rels)
+    for ex, doc, rels in zip(examples, docs, extractor.relations(docs)):
+        gold |= relation_keys(ex, ex.spans, ex.relations)
+        pred |= relation_keys(ex, doc.entities, rels)
     return score_relations(gold, pred, extractor.schema.relation_names)
 
 
-def gap_distribution(examples: list[Example], schema: Schema) -> dict:
+def gap_distribution(examples: list[Example], gold_docs: list[Doc], schema: Schema) -> dict:
     """Token gaps of the gold relations and how many gold relations and candidates each cap keeps:
     the measurement behind DISTANCE_CAP."""
     gaps, pairs = [], []
-    for ex in examples:
-        view = ParagraphView(ex.text, gold_mentions(ex))
-        by_id = {m.id: m for m in view.mentions}
-        gaps += [view.distance(by_id[r.source], by_id[r.target]) for r in ex.relations]
-        pairs += [c.distance for c in candidates(view, schema, cap=10**9)]
+    for ex, doc in zip(examples, gold_docs):
+        for view in paragraph_views(doc):
+            by_id = {m.id: m for m in view.mentions}
+            gaps += [view.distance(by_id[r.source], by_id[r.target]) for r in ex.relations]
+            pairs += [c.distance for c in candidates(view, schema, cap=10**9)]
     caps = [10, 30, 60, 100, DISTANCE_CAP]
     return {"gold_gaps": sorted(gaps),
             "by_cap": {str(c): {"gold_kept": sum(g <= c for g in gaps), "candidates": sum(d <= c for d in pairs)}
@@ -95,7 +96,7 @@ def gap_distribution(examples: list[Example], schema: Schema) -> dict:
             "gold": len(gaps), "candidates": len(pairs)}
 
 
-def predicted_labels(ex: Example, mentions: list[Mention]) -> list[GoldRelation]:
+def predicted_labels(ex: Example, mentions: list[Span]) -> list[GoldRelation]:
     """The gold relations of a paragraph restated over predicted mentions whose spans and labels
     match both gold ends exactly (the only ones a strict score can credit end to end)."""
     by_span = {(m.start, m.end, m.label): m.id for m in mentions}
@@ -104,27 +105,28 @@ def predicted_labels(ex: Example, mentions: list[Mention]) -> list[GoldRelation]
             if gold[r.source] in by_span and gold[r.target] in by_span]
 
 
-def training_matrix(tagger: Tagger, examples: list[Example], schema: Schema, use_rules: bool):
-    """(features, class ids, allowed mask) of every candidate pair of the examples' gold entities.
+def training_matrix(examples: list[Example], gold_docs: list[Doc], schema: Schema, use_rules: bool):
+    """(features, class ids, allowed mask) of every candidate pair of the examples' gold entities
+    (`gold_docs`: the tagged examples with gold entities, see with_gold).
     Pairs of the tagger's own entities are not added as negatives: with this tagger most of them are
     near-misses of gold spans whose features equal a positive's, and adding them (840 pairs, 795
     NONE) took dev F1 with gold entities from 0.45 to 0 while end to end stayed at 0."""
     classes = [NONE, *schema.relation_names]
-    views = [ParagraphView(ex.text, gold_mentions(ex)) for ex in examples]
     xs, ys, masks = [], [], []
-    for ex, (cands, x, allowed) in zip(examples, pair_matrix(tagger, views, schema, DISTANCE_CAP, True, use_rules)):
-        if not cands:
-            continue
+    for ex, doc in zip(examples, gold_docs, strict=True):
         gold = {(r.source, r.target): r.type for r in ex.relations}
-        xs.append(x)
-        masks.append(allowed)
-        ys += [classes.index(gold.get((c.source.id, c.target.id), NONE)) for c in cands]
+        for cands, x, allowed in pair_matrix(paragraph_views(doc), schema, DISTANCE_CAP, True, use_rules):
+            if not cands:
+                continue
+            xs.append(x)
+            masks.append(allowed)
+            ys += [classes.index(gold.get((c.source.id, c.target.id), NONE)) for c in cands]
     return torch.cat(xs), torch.tensor(ys), torch.cat(masks)
 
 
-def reachable(examples: list[Example], predicted: list[list[Mention]]) -> int:
+def reachable(examples: list[Example], predicted: list[Doc]) -> int:
     """Gold relations whose two ends the tagger found exactly: the ceiling of any relation method end to end."""
-    return sum(len(predicted_labels(ex, pred)) for ex, pred in zip(examples, predicted))
+    return sum(len(predicted_labels(ex, doc.entities)) for ex, doc in zip(examples, predicted))
 
 
 def fit_head(x: torch.Tensor, y: torch.Tensor, allowed: torch.Tensor, n_classes: int, seed: int) -> RelationHead:
@@ -157,51 +159,42 @@ def choose(tables: dict[str, dict]) -> str:
 
 
 def train_relations(model_dir: str | Path, train: list[Example], dev: list[Example], seed: int) -> dict:
-    """Train the heads, choose the combination on dev and write MODEL_DIR/relations/ atomically."""
+    """Train the heads, choose the combination on dev and write MODEL_DIR/relations/ (infer.model_folder)."""
     tagger = Tagger(model_dir)
     schema = tagger.schema
     n_classes = 1 + len(schema.relation_names)
+    train_gold = with_gold(tagged_examples(tagger, train), train)
     heads: dict[bool, RelationHead] = {}
     sizes = {}
     for use_rules in tqdm((False, True), desc="relation heads", file=sys.stderr):
-        x, y, allowed = training_matrix(tagger, train, schema, use_rules)
+        x, y, allowed = training_matrix(train, train_gold, schema, use_rules)
         heads[use_rules] = fit_head(x, y, allowed, n_classes, seed)
         sizes = {"pairs": len(y), **{name: int((y == i).sum()) for i, name in enumerate([NONE, *schema.relation_names])}}
-    dev_gold = [gold_mentions(ex) for ex in dev]
-    dev_pred = predicted_mentions(tagger, dev)
+    dev_pred = tagged_examples(tagger, dev)
+    dev_gold = with_gold(dev_pred, dev)
     tables = {}
     for combination in COMBINATIONS:
         head = None if combination == "rules" else heads[combination == "model_rules"]
-        extractor = RelationExtractor(tagger, schema, combination, head)
+        extractor = RelationExtractor(schema, combination, head)
         tables[combination] = {"gold_entities": score_extractor(extractor, dev, dev_gold),
                                "predicted_entities": score_extractor(extractor, dev, dev_pred)}
     chosen = choose(tables)
-    folder = Path(model_dir) / RELATIONS_DIR
-    staging = Path(tempfile.mkdtemp(prefix=f".{RELATIONS_DIR}.", dir=model_dir))
-    try:
-        if chosen != "rules":
-            torch.save(heads[chosen == "model_rules"].state_dict(), staging / HEAD_NAME)
-        settings = {"combination": chosen, "cap": DISTANCE_CAP, "classes": [NONE, *schema.relation_names],
-                    "seed": seed, "train_docs": sorted({ex.doc for ex in train}),
-                    "dev_docs": sorted({ex.doc for ex in dev}), "train_pairs": sizes,
-                    "distances": gap_distribution(train + dev, schema),
-                    "dev_reachable_end_to_end": reachable(dev, dev_pred), "dev": tables}
-        write_json(staging / SETTINGS_NAME, settings)
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    settings = {"combination": chosen, "cap": DISTANCE_CAP, "classes": [NONE, *schema.relation_names],
+                "seed": seed, "train_docs": sorted({ex.doc for ex in train}),
+                "dev_docs": sorted({ex.doc for ex in dev}), "train_pairs": sizes,
+                "distances": gap_distribution(train + dev, train_gold + dev_gold, schema),
+                "dev_reachable_end_to_end": reachable(dev, dev_pred), "dev": tables}
+    save_relations(Path(model_dir), settings, None if chosen == "rules" else heads[chosen == "model_rules"].state_dict())
     return settings
 
 
 def relation_report(tagger: Tagger, examples: list[Example]) -> dict:
     """Strict relation tables of the rules and of the model folder's chosen combination, with gold
     entities and with the tagger's entities (the end to end figure)."""
-    gold = [gold_mentions(ex) for ex in examples]
-    pred = predicted_mentions(tagger, examples)
-    extractors = {"rules": RelationExtractor(tagger, tagger.schema)}
-    chosen = RelationExtractor.load(tagger)
+    pred = tagged_examples(tagger, examples)
+    gold = with_gold(pred, examples)
+    extractors = {"rules": RelationExtractor(tagger.schema)}
+    chosen = RelationExtractor.load(tagger.model_dir, tagger.schema)
     extractors[f"chosen ({chosen.combination})"] = chosen
     report = {name: {"gold_entities": score_extractor(ex, examples, gold),
                      "predicted_entities": score_extractor(ex, examples, pred)} for name, ex in extractors.items()}

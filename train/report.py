@@ -20,6 +20,7 @@ from pathlib import Path
 
 from infer.io import atomic_writer
 from infer.schema import Schema
+from infer.spans import Span
 from train.data import Example
 
 MISSED = "(missed)"
@@ -27,11 +28,7 @@ SPURIOUS = "(spurious)"
 CONTEXT = 30  # characters shown on each side of an error
 WORST = 20
 
-Span = tuple[int, int, str]  # start, end, label: character offsets into the example's text
-
-
-def gold_spans(example: Example) -> list[Span]:
-    return [(s.start, s.end, s.label) for s in example.spans]
+Key = tuple[int, int, str]  # Span.key: start, end, label, character offsets into the example's text
 
 
 def span_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]],
@@ -40,8 +37,8 @@ def span_confusion(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]
     spans paired by identical boundaries, over parallel lists of per-example spans."""
     matrix = {row: dict.fromkeys([*labels, MISSED], 0) for row in [*labels, SPURIOUS]}
     for gold_ex, pred_ex in zip(gold, pred, strict=True):
-        g = {(s, e): label for s, e, label in gold_ex}
-        p = {(s, e): label for s, e, label in pred_ex}
+        g = {(s.start, s.end): s.label for s in gold_ex}
+        p = {(s.start, s.end): s.label for s in pred_ex}
         for key, label in g.items():
             matrix[label][p.get(key, MISSED)] += 1
         for key, label in p.items():
@@ -57,8 +54,8 @@ class ErrorCase:
     example: int  # index into the evaluated examples
     start: int
     end: int
-    gold: tuple[Span, ...]
-    pred: tuple[Span, ...]
+    gold: tuple[Key, ...]
+    pred: tuple[Key, ...]
     kind: str  # "missed", "spurious", "wrong label" or "wrong boundary"
     chars_wrong: int  # characters whose gold and predicted labels differ
     score: float  # the model's highest score among the predicted spans involved (0 if none)
@@ -78,12 +75,13 @@ def _clusters(spans: list[tuple[int, int, str, str]]) -> list[list[tuple[int, in
     return groups
 
 
-def find_errors(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]],
-                scores: Sequence[dict[Span, float]]) -> list[ErrorCase]:
-    """Every disagreement, one ErrorCase per group of overlapping spans that are not exact matches."""
+def find_errors(gold: Sequence[Sequence[Span]], pred: Sequence[Sequence[Span]]) -> list[ErrorCase]:
+    """Every disagreement, one ErrorCase per group of overlapping spans that are not exact matches
+    (compared by Span.key; a case's score is the highest score of its predicted spans)."""
     cases = []
-    for index, (gold_ex, pred_ex, score_ex) in enumerate(zip(gold, pred, scores, strict=True)):
-        g, p = set(gold_ex), set(pred_ex)
+    for index, (gold_ex, pred_ex) in enumerate(zip(gold, pred, strict=True)):
+        score_ex = {s.key: s.score or 0.0 for s in pred_ex}
+        g, p = {s.key for s in gold_ex}, {s.key for s in pred_ex}
         wrong = [(*s, "gold") for s in g - p] + [(*s, "pred") for s in p - g]
         for group in _clusters(wrong):
             gs = tuple(sorted(s[:3] for s in group if s[3] == "gold"))
@@ -117,7 +115,7 @@ def highlight(text: str, lo: int, hi: int, spans: Sequence[Span], colors: dict[s
     """HTML of text[lo:hi] with each span (clipped to the stretch) marked in its label's color."""
     parts = ["…" if lo > 0 else ""]
     at = lo
-    for s, e, label in sorted(spans):
+    for s, e, label in sorted(span.key for span in spans):
         s, e = max(s, lo), min(e, hi)
         if s >= e:
             continue
@@ -191,14 +189,14 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .legend span{display:inline-block;padding:2px 8px;margin-right:8px;border-radius:3px}"""
 
 
-def render(examples: Sequence[Example], pred: Sequence[Sequence[Span]], scores: Sequence[dict[Span, float]],
-           table: dict, schema: Schema, title: str, source: str) -> str:
+def render(examples: Sequence[Example], pred: Sequence[Sequence[Span]], table: dict, schema: Schema, title: str,
+           source: str) -> str:
     """The report's HTML (a complete document, no external resources)."""
     labels = schema.label_names
     colors = {label.name: label.color for label in schema.labels}
-    gold = [gold_spans(ex) for ex in examples]
+    gold = [ex.spans for ex in examples]
     matrix = span_confusion(gold, pred, labels)
-    cases = find_errors(gold, pred, scores)
+    cases = find_errors(gold, pred)
     worst = worst_errors(cases)
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td>"
@@ -244,12 +242,10 @@ Micro F1 <b>{micro['f1']:.4f}</b> (precision {micro['precision']:.4f}, recall {m
 """
 
 
-def write_report(out_dir: str | Path, examples: Sequence[Example], predictions: Sequence[Sequence], table: dict,
-                 schema: Schema, title: str, source: str) -> Path:
+def write_report(out_dir: str | Path, examples: Sequence[Example], predictions: Sequence[Sequence[Span]],
+                 table: dict, schema: Schema, title: str, source: str) -> Path:
     """Write `out_dir`/report.html from examples and the tagger's entities for them; returns its path."""
-    pred = [[(e.start, e.end, e.label) for e in ents] for ents in predictions]
-    scores = [{(e.start, e.end, e.label): e.score for e in ents} for ents in predictions]
     path = Path(out_dir) / "report.html"
     with atomic_writer(path) as out:
-        out.write(render(examples, pred, scores, table, schema, title, source))
+        out.write(render(examples, predictions, table, schema, title, source))
     return path
