@@ -47,6 +47,16 @@ def test_training_is_deterministic(tiny_model, root, tmp_path):
     assert all((a[k] == b[k]).all() for k in a)
 
 
+def test_tagging_imports_nothing_of_training(tiny_model, root):
+    """`infer` runs on the bare install: tagging loads neither train nor its extra's packages."""
+    code = ("import sys; from infer import Pipeline; Pipeline.load(sys.argv[1])('聊城市委书记李长萍调研信发集团。'); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'train', 'datasets', 'seqeval'}))")
+    result = subprocess.run([sys.executable, "-c", code, str(tiny_model)], cwd=root, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
 def test_infer_jsonl_keeps_ids_and_original_offsets(tiny_model, root, tmp_path):
     seed = (root / "annotations/seeds/003_fb9f74054291eaad.txt").read_text(encoding="utf-8")
     docs = [{"id": "trad", "text": seed}, {"id": "short", "text": "聊城市委书记李长萍调研信发集团。"}]

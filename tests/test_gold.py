@@ -87,3 +87,25 @@ def test_a_missing_or_malformed_cluener_file_is_a_clear_error(tmp_path):
     (tmp_path / "bad.json").write_text('{"text": "ok", "label": {}}\nnot json\n', encoding="utf-8")
     with pytest.raises(DataError, match="bad.json:2"):
         load_cluener(tmp_path / "bad.json")
+
+
+def test_dataset_rows_are_the_aligned_windows_in_order(gold_examples, capsys):
+    """training_rows (datasets, batched map) gives the Trainer exactly the windows example_features
+    makes, in example order, and prints each lost span once."""
+    from dataclasses import replace
+
+    from infer.spans import Span
+    from train.rows import training_rows
+
+    label2id = {t: i for i, t in enumerate(load_schema().bio_tags)}
+    encoder = CharEncoder(build_tokenizer())
+    lost = replace(gold_examples[0], source="lost:1", text="聊城  信发", spans=[Span(2, 4, "COMPANY", "  ")])
+    examples = [*gold_examples, lost]
+    want = [{"input_ids": f.input_ids, "labels": f.labels}
+            for ex in examples for f in example_features(ex, encoder, label2id, 64, 16)[0]]
+    rows = training_rows(examples, encoder, label2id, {"max_length": 64, "stride": 16})
+    assert rows.column_names == ["input_ids", "labels"]
+    assert rows.to_list() == want and len(want) > len(examples)  # long paragraphs: several windows each
+    warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: lost:1: span '  ' has no token after normalisation"]
+    assert len(training_rows([], encoder, label2id, {"max_length": 64, "stride": 16})) == 0

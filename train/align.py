@@ -8,7 +8,6 @@ silently dropped.
 from __future__ import annotations
 
 import bisect
-import sys
 from dataclasses import dataclass
 
 from infer.decode import encode_bio
@@ -56,14 +55,3 @@ def example_features(ex: Example, encoder: CharEncoder, label2id: dict[str, int]
         ))
     return feats, lost
 
-
-def features(examples: list[Example], encoder: CharEncoder, label2id: dict, m: dict) -> list[dict]:
-    """Trainer rows {input_ids, labels} of every window of the examples (`m`: the recipe's model section);
-    spans that keep no token are warned about, as example_features reports them."""
-    out = []
-    for ex in examples:
-        feats, lost = example_features(ex, encoder, label2id, m["max_length"], m["stride"])
-        for message in lost:
-            print(f"warning: {message}", file=sys.stderr)
-        out += [{"input_ids": f.input_ids, "labels": f.labels} for f in feats]
-    return out

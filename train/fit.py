@@ -1,4 +1,5 @@
-"""Fine-tuning the character tagger with the Hugging Face Trainer (the run_ner.py recipe).
+"""Fine-tuning the character tagger with the Hugging Face Trainer (the run_ner.py recipe), on
+`datasets` tables of aligned windows (train/rows.py).
 
 GPU when one is present (bf16 where supported, else fp16), CPU otherwise; seeded; early stopping
 on dev micro-F1. The model folder is built in a temporary sibling and renamed into place, so a
@@ -21,12 +22,13 @@ from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_fol
                                 quiet_transformers, save_tagger)
 from infer.predict import Tagger
 from infer.schema import Schema, load_schema
-from train.align import IGNORE, features
+from train.align import IGNORE
 from train.augment import augment
 from train.config import ConfigError
 from train.corpus import standoff_files
 from train.data import Example, export_files, load_cluener, load_examples
 from train.evaluate import evaluate_tagger, format_table, metrics_fn
+from train.rows import training_rows
 from train.validate import seed_documents, validate
 from train.vocab import build_tokenizer
 
@@ -150,7 +152,7 @@ def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id
         print(f"note: {path} not found, skipping intermediate CLUENER training", file=sys.stderr)
         return 0
     examples = load_cluener(path)
-    rows = features(examples, encoder, label2id, config["model"])
+    rows = training_rows(examples, encoder, label2id, config["model"])
     stage_args = args.__class__(**{
         **args.to_dict(), "output_dir": str(staging / "intermediate"), "num_train_epochs": inter["epochs"],
         "max_steps": config["training"]["max_steps"], "eval_strategy": "no", "save_strategy": "no",
@@ -285,8 +287,8 @@ def fit(config: dict) -> Path:
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
     augmented = _augmented(config, train_ex)
-    train_ds = features(train_ex + augmented, encoder, label2id, config["model"])
-    dev_ds = features(dev_ex, encoder, label2id, config["model"])
+    train_ds = training_rows(train_ex + augmented, encoder, label2id, config["model"])
+    dev_ds = training_rows(dev_ex, encoder, label2id, config["model"])
     cuda = torch.cuda.is_available()
     print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
           f"{len(dev_ds)} windows; device: {'cuda' if cuda else 'cpu'}", file=sys.stderr)

@@ -32,8 +32,8 @@ from infer.predict import Tagger
 from train.config import ConfigError, merge_config, read_yaml
 from train.data import CLUENER_CLASSES, load_cluener
 from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_stats, sentences, train_vectors)
-from train.align import features
 from train.evaluate import evaluate_tagger, format_table, metrics_fn
+from train.rows import training_rows
 from train.vocab import build_tokenizer
 
 DEFAULTS: dict = {
@@ -126,7 +126,7 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     train_ex, dev_ex = load_cluener(train_path, native=True), load_cluener(dev_path, native=True)
     tags = list(net.config.id2label.values())
     label2id = {t: i for i, t in enumerate(tags)}
-    train_ds, dev_ds = features(train_ex, encoder, label2id, m), features(dev_ex, encoder, label2id, m)
+    train_ds, dev_ds = training_rows(train_ex, encoder, label2id, m), training_rows(dev_ex, encoder, label2id, m)
     # Checkpoints are keyed by the stage's settings, so recipes sharing a work_dir (and its
     # embedding cache) never resume from each other's runs.
     stage_key = hashlib.sha256(json.dumps([s, m], sort_keys=True).encode()).hexdigest()[:12]
