@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.corpus import RESULTS, ROOT
 from infer.cli import ArgumentParser
 from infer.io import write_json
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from train.config import load_config
 from train.data import load_cluener
 from train.fit import split_examples

@@ -30,7 +30,7 @@ from bench.corpus import RESULTS, repeated_articles, seed_paragraphs
 from infer.cli import ArgumentParser
 from infer.io import write_json
 from infer.normalize import normalize
-from infer.predict import Tagger
+from infer.tagger import Tagger
 
 Spans = set[tuple[int, int, str]]
 

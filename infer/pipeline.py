@@ -17,7 +17,7 @@ from pathlib import Path
 
 from infer.documents import Doc, prepare
 from infer.inputs import Document
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from infer.records import build_records
 from infer.relations import RelationExtractor
 from infer.tagging import chunked

@@ -9,7 +9,7 @@ import torch
 
 from infer.model_folder import (RELATIONS_DIR, SCHEMA_FILE, SETTINGS_FILE, ModelError, new_staging, read_relations,
                                 save_relations)
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from infer.schema import load_schema
 
 

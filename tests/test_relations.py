@@ -8,7 +8,7 @@ import torch
 
 from infer.documents import Paragraph, prepare
 from infer.model_folder import HEAD_FILE, RELATIONS_DIR, RELATIONS_SETTINGS, SETTINGS_FILE
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from infer.relations import DISTANCE_CAP, ParagraphView, RelationExtractor, candidates, rule_relations
 from infer.schema import load_schema
 from infer.spans import Span

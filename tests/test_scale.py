@@ -49,7 +49,7 @@ def test_torchrun_two_processes_train_and_rank0_saves_one_model(ddp_run):
     # 4 steps x 8 per process x 2 processes over the training windows
     assert metrics["epochs_run"] == pytest.approx(4 * 8 * 2 / metrics["train_windows"], abs=0.01)
     assert sorted(p.name for p in folder.iterdir()) == ["tiny", "tiny.yaml"]  # no staging folder left over
-    from infer.predict import Tagger
+    from infer.tagger import Tagger
 
     assert Tagger(model).predict(["聊城市委书记李长萍调研信发集团。"])[0] is not None
 

@@ -70,7 +70,7 @@ def cmd_pretrain(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from infer.predict import Tagger
+    from infer.tagger import Tagger
     from train.evaluate import format_table, score_predictions
 
     if args.report and importlib.util.find_spec("matplotlib") is None:
@@ -167,7 +167,7 @@ def write_model_card(output: Path, config_path: str, summary: list[str]) -> None
 def cmd_corpus_select(args) -> int:
     from collections import Counter
 
-    from infer.predict import Tagger
+    from infer.tagger import Tagger
     from train.corpus import Annotated, write_standoff
     from train.select import candidates, cue_score, rank_with_model, select
 

@@ -14,7 +14,7 @@ from seqeval.metrics import classification_report
 from seqeval.scheme import IOB2
 
 from infer.decode import bio_constraints, encode_bio
-from infer.predict import best_paths
+from infer.tagger import best_paths
 from infer.spans import Span
 from train.align import IGNORE
 from train.data import Example

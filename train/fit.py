@@ -20,7 +20,7 @@ from infer.encoding import CharEncoder
 from infer.io import write_json
 from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_folder, move_into_place, new_staging,
                                 quiet_transformers, save_tagger)
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE
 from train.augment import augment

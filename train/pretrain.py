@@ -28,7 +28,7 @@ from infer.charnet import CharNetConfig, CharNetForTokenClassification
 from infer.encoding import CharEncoder
 from infer.io import write_json
 from infer.model_folder import file_sha256, move_into_place, new_staging, quiet_transformers
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from train.config import ConfigError, merge_config, read_yaml
 from train.data import CLUENER_CLASSES, load_cluener
 from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_stats, sentences, train_vectors)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from infer.documents import Doc, Paragraph, prepare
 from infer.model_folder import save_relations
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from infer.relations import (COMBINATIONS, DISTANCE_CAP, NONE, RelationExtractor, RelationHead, candidates, pair_matrix,
                              paragraph_views)
 from infer.schema import Schema

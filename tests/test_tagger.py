@@ -1,11 +1,11 @@
-"""Windowing, merging and offset mapping of infer.predict with a context-free stand-in model:
+"""Windowing, merging and offset mapping of infer.tagger with a context-free stand-in model:
 whatever the windows, a document must get exactly the spans its characters call for."""
 from types import SimpleNamespace
 
 import torch
 from hypothesis import given, settings, strategies as st
 
-from infer.predict import Tagger
+from infer.tagger import Tagger
 from infer.schema import load_schema
 from train.vocab import build_tokenizer
 
