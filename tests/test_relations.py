@@ -152,3 +152,55 @@ def test_without_a_relations_folder_the_rules_are_used(tiny_tagger):
     assert {(r.source, r.target, r.type) for r in found} == {("m1", "m0", "ANCHORS"), ("m2", "m1", "MEASURES"),
                                                             ("m4", "m3", "LEADS")}
     assert found == rule_relations(document(text, ms), SCHEMA)
+
+
+def rule_pairs(text: str, spans: list[tuple[str, str]]) -> set[tuple[str, str, str]]:
+    mentions = mentions_of(text, spans)
+    by_id = {m.id: text[m.start:m.end] for m in mentions}
+    return {(by_id[r.source], by_id[r.target], r.type) for r in rule_relations(document(text, mentions), SCHEMA)}
+
+
+def test_a_company_opening_its_clause_is_the_subject_of_the_later_metrics_of_its_sentence():
+    # seed article 000, task 20: all three metrics are 信发集团's (the nearest-mention rule found only the first)
+    text = "在全国碳排放权交易中，信发集团交易量已达到1407.6万吨，占全国总交易量的7.47%，交易额7.43亿元。"
+    spans = [("信发集团", "COMPANY"), ("交易量已达到1407.6万吨", "METRIC"), ("占全国总交易量的7.47%", "METRIC"),
+             ("交易额7.43亿元", "METRIC")]
+    assert rule_pairs(text, spans) == {(m, "信发集团", "MEASURES") for m, _ in spans[1:]}
+
+
+def test_a_company_after_a_verb_or_as_a_source_is_no_subject():
+    # shapes of the corpus's false positives: 组建X (object), X数据显示 (source), 记者从X获悉 (source)
+    assert rule_pairs("组建北京数据集团，数字经济增加值增长8.7%。",
+                      [("北京数据集团", "COMPANY"), ("数字经济增加值增长8.7%", "METRIC")]) == set()
+    assert rule_pairs("国铁集团数据显示，全国铁路完成固定资产投资2061亿元。",
+                      [("国铁集团", "COMPANY"), ("全国铁路完成固定资产投资2061亿元", "METRIC")]) == set()
+
+
+def test_a_total_shared_by_coordinated_companies_measures_none_and_fenbie_pairs_in_order():
+    spans = [("甲公司", "COMPANY"), ("乙公司", "COMPANY"), ("合计纳税5亿元", "METRIC")]
+    assert rule_pairs("甲公司和乙公司合计纳税5亿元。", spans) == set()
+    spans = [("巨力", "COMPANY"), ("风帆", "COMPANY"), ("晨阳", "COMPANY"), ("税收2.1亿元", "METRIC"),
+             ("1.3亿元", "METRIC")]
+    assert rule_pairs("巨力、风帆、晨阳分别实现税收2.1亿元、1.3亿元。", spans) == {
+        ("税收2.1亿元", "巨力", "MEASURES"), ("1.3亿元", "风帆", "MEASURES")}
+
+
+def test_investment_before_de_measures_the_company_it_qualifies():
+    spans = [("投资3.6亿元", "METRIC"), ("甲方", "COMPANY"), ("投资2.8亿元", "METRIC"), ("乙方", "COMPANY")]
+    assert rule_pairs("投资3.6亿元的甲方新材料、投资2.8亿元的乙方装备等项目开工。", spans) == {
+        ("投资3.6亿元", "甲方", "MEASURES"), ("投资2.8亿元", "乙方", "MEASURES")}
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("新材料产业链链长、市委副书记王明到企业调研。", [("新材料产业链", "CHAIN"), ("市委副书记王明", "OFFICIAL")],
+     {("市委副书记王明", "新材料产业链", "LEADS")}),
+    ("市委副书记王明担任新材料产业链链长。", [("市委副书记王明", "OFFICIAL"), ("新材料产业链", "CHAIN")],
+     {("市委副书记王明", "新材料产业链", "LEADS")}),
+    ("市长李强任高端装备产业链总链长。", [("市长李强", "OFFICIAL"), ("高端装备产业链", "CHAIN")],
+     {("市长李强", "高端装备产业链", "LEADS")}),
+    # a deputy is OFFICIAL but leads nothing (guide, settled cases)
+    ("新材料产业链副链长、副市长王明到企业调研。", [("新材料产业链", "CHAIN"), ("副市长王明", "OFFICIAL")], set()),
+    ("市委副书记王明任新材料产业链副总链长。", [("市委副书记王明", "OFFICIAL"), ("新材料产业链", "CHAIN")], set()),
+])
+def test_leads_statements_and_deputies(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
