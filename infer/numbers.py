@@ -26,16 +26,16 @@ CHANGES = [
     ("超", "超过"), ("过", "超过"), ("列", "排名"), ("居", "排名"), ("位列", "排名"), ("为", "为"),
     ("降至", "达到"), ("降到", "达到"), ("增至", "达到"), ("升至", "达到"),
 ]
-UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦时", "千瓦", "瓦",
-         "千米", "公里", "米", "平方米", "立方米", "公顷", "万人", "人次", "人", "倍", "次", "场", "座", "条", "所", "件", "户",
-         "列", "天", "成", "℃"]
+UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨/年", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦时", "千瓦",
+         "兆瓦", "瓦", "千米", "公里", "米", "平方米", "立方米", "公顷", "万人", "人次", "人", "倍", "次", "场", "座", "条", "所",
+         "件", "户", "列", "天", "成", "番", "℃", "颗", "席", "方", "度", "斤", "头", "处", "种", "架次"]
 
 # A number that is not a date (2024年, 8月, 5日 are times, not amounts).
 # Chinese numerals only count before a multiplier or unit (一企一技术 holds no number), and not
 # after 数/几/上 (数十家, 上千家 are no numbers). Digits glued to letters are names (PM10, 5G).
 _NUMBER = re.compile(
     rf"(?:(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\d.A-Za-z])"
-    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成]|$))"
+    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成番]|$))"
     r"(?!\s*[年月日号])(?!\s*[-—–~至]\s*\d+\s*[年月日号])"  # 1—10月份 is a period
 )
 # Chinese decimals and percentages: 三点五亿元 -> 3.5亿元, 百分之十四点二 -> 14.2%.
@@ -163,6 +163,12 @@ def _clean(text: str) -> str:
     return _PERCENT.sub(percent, _CN_DECIMAL.sub(decimal, text))
 
 
+def first_number(span: str) -> int | None:
+    """Where the first amount of a span starts (years and dates are no amounts), in the span's own characters."""
+    match = _NUMBER.search(span)
+    return None if match is None else match.start()
+
+
 def _approx(text: str, start: int, end: int) -> bool:
     return bool(_APPROX_BEFORE.search(text[:start]) or _APPROX_AFTER.match(text[end:]) or _APPROX_END.search(text))
 
@@ -180,9 +186,12 @@ def parse_metric(span: str) -> ParsedMetric:
         value = float(number) if number.isdigit() else chinese_number(number)
         indicator = _indicator(_RANK_SCOPE.sub("", text[: rank.start()], count=1))
         return ParsedMetric(indicator, "排名", value, "位", _approx(text, rank.start(), rank.end()))
-    first_number = _NUMBER.search(text)
-    if first_number is None:
+    numbers = list(_NUMBER.finditer(text))
+    if not numbers:
         return ParsedMetric(text or None, None, None, None, False)
+    # The metric's own number is its last: earlier ones belong to the indicator's name (世界500强企业达212家,
+    # 千亿级产业链达到11条) or are the start of a from-to (从85%提升至99.5%: the value is where it ended).
+    first_number = numbers[0] if _RANGE.search(text) else numbers[-1]
     head = text[: first_number.start()]
     change, change_at, change_end = None, len(head), len(head)
     best = (-1, 0)
@@ -195,8 +204,8 @@ def parse_metric(span: str) -> ParsedMetric:
         if (at + len(word), len(word)) > best:
             best = (at + len(word), len(word))
             change, change_at, change_end = normal, at, at + len(word)
-    if change in _MOVES and head[change_end : change_end + 1] in ("到", "至"):
-        change = "达到"  # 增加到918家: the level reached, not the increase
+    if change in _MOVES and head[change_end : change_end + 1] in ("到", "至") and not re.search(r"[从由]", head[:change_at]):
+        change = "达到"  # 增加到918家: the level reached; 从85%提高到99.5% keeps its move (issue: from-to)
     elif change in ("超过", "达到", "突破"):  # 增长超过五成, 下降达30%: the change, then a bound on it
         move = next((w for w, n in CHANGES if len(w) > 1 and n in _MOVES and head[:change_at].endswith(w)), None)
         if move is not None:

@@ -19,7 +19,7 @@ from infer.documents import Doc, prepare
 from infer.inputs import InputError
 from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
-from infer.numbers import parse_metric
+from infer.numbers import first_number, parse_metric
 from infer.relations import Relation, rule_relations
 from infer.schema import Schema
 from infer.spans import Span
@@ -42,11 +42,21 @@ TITLE_ENDS = ("书记", "长", "主任", "委员", "主席", "常委", "专员",
 REGION = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:自治州|自治县|新区|高新区|开发区|省|市|县|区))")
 DOC_REGION = re.compile(r"([\u4e00-\u9fff]{2})市(?!场|值|民|级)")
 CITY_GOVERNMENT = re.compile(r"([\u4e00-\u9fff]{2})市(?:委|政府|人民政府)")
+# Time phrases a metric's period is read from (the guide: the nearest one before the number in its
+# paragraph): years and parts of years, plan periods (“十四五”), spans of years (这五年, 近3年, 五年来),
+# deadlines (截至11月中旬, 到2030年) and the present (目前, 如今). Dates (8月5日) are no periods.
+_N = r"[一二三四五六七八九十两\d]+"
 PERIOD = re.compile(
-    r"(?:\d{4}年(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|\d{1,2}月份?(?!\d{1,2}日)|底)?"
-    r"|今年(?:上半年|下半年|前三季度|[一二三四]季度|以来|\d{1,2}[—\-–~至]\d{1,2}月份?)?"
-    r"|去年(?:以来|同期|全年)?|上半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|近年来|一年来|近三年)"
+    r"(?:到|截至|截止到?)?(?:"
+    r"\d{4}年(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|\d{1,2}月(?:中旬|上旬|下旬|底|份)?(?!\d{1,2}日)"
+    r"|底|末|同期)?"
+    rf"|今年(?:上半年|下半年|前三季度|[一二三四]季度|以来|前{_N}个月|\d{{1,2}}[—\-–~至]\d{{1,2}}月份?|\d{{1,2}}月(?:中旬|上旬|下旬|底|份)?)?"
+    r"|去年(?:以来|同期|全年)?|上年(?:同期)?|上半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?"
+    r"|\d{1,2}月(?:中旬|上旬|下旬|底)"
+    rf"|近年来|近几年|近{_N}年|这{_N}年|过去{_N}年|{_N}年来|{_N}年前|全年"
+    r"|“十[一二三四五六]五”(?:末|期间|以来|时期|初)?|如今|目前|现在|今天|这个月|新年伊始)"
 )
+
 
 
 def split_name(mention: str) -> tuple[str, str]:
@@ -195,13 +205,15 @@ def _link(doc: Doc, schema: Schema, company_of: dict[str, dict], chain_of: dict[
 
 def _metric_records(doc: Doc, schema: Schema, region: str | None, measured: dict[str, Span],
                     company_of: dict[str, dict], chain_of: dict[str, dict]) -> list[dict]:
-    """One record per metric span: parsed value, the period named before it in its paragraph, and its
+    """One record per metric span: parsed value, the period named before its number in its paragraph
+    (inside the span, `2023年营收增长5%`, or before it), and its
     subject (the measured company or chain, typed by its label's role, else the document's region)."""
     metrics = []
     for e in sorted((e for e in doc.entities if e.label == schema.label_for("metric")), key=lambda e: e.start):
         parsed = parse_metric(e.text)
         para = next((p for p in doc.paragraphs if p.offset <= e.start < p.offset + len(p.text)), None)
-        period = _period(para.text, e.start - para.offset) if para else None
+        number = first_number(e.text)
+        period = _period(para.text, e.start - para.offset + (number if number is not None else 0)) if para else None
         target = measured.get(e.id)
         if target is not None:
             subject = {"type": schema.label_role(target.label), "name": (company_of.get(target.id) or {}).get(

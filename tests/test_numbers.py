@@ -72,7 +72,11 @@ def test_rule_fixes(span, indicator, change, value, unit, approx):
     ("投资1,200万元", None, 1.2e7, "元", False),
     ("数十家", None, None, None, False),  # several tens: no number
     ("上千家", None, None, None, False),
-    ("贡献率从47.7%提高到50.5%", None, None, "%", False),  # two numbers
+    ("贡献率从47.7%提高到50.5%", "提高", 50.5, "%", False),  # from-to: the value where it ended, the move made
+    ("世界500强企业达212家", "达到", 212.0, "家", False),  # a number inside the name is not the metric's
+    ("千亿级产业链达到11条", "达到", 11.0, "条", False),
+    ("新增产能3095万吨/年", None, 3.095e7, "吨/年", False),
+    ("粮食总产量达到871.6亿斤", "达到", 8.716e10, "斤", False),
     ("今年1—10月份营收增长5%", "增长", 5.0, "%", False),  # a period inside the span is no second number
 ])
 def test_held_out_phrases(span, change, value, unit, approx):
