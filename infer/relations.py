@@ -2,6 +2,7 @@
 
 Each rule reads one explicit statement inside one paragraph, as the guide annotates them:
   ANCHORS    以X为链主的Y / 作为Y“链主”企业，X / X…Y产业链…链主   (a 链主 cue between or next to the pair)
+             A、B等链主 / 链主企业A、B / 产业链“链主”A               (the chain of the clause, else the paragraph's last before)
   LEADS      Y产业链链长X / X担任Y链长                              (链长 right after the chain; 副链长 is no leader)
   MEMBER_OF  X加入/融入/入链/配套…Y                                (a joining verb between company and chain)
   MEASURES   Y…营收增长17.2%；投资X亿元的Y…；A、B分别…X、Y              (the clause's subject company; see `measured`)
@@ -32,9 +33,9 @@ from infer.schema import Schema
 from infer.spans import Span
 
 CLAUSE_END = re.compile(r"[。；！？\n]")
-ANCHOR_CUE = "链主"
-LEADER_CUE = "链长"
-DEPUTY = re.compile(r"^[^链]{0,2}副(?:总)?链长")
+ANCHOR_CUE = re.compile(r"[链鏈]主")  # the seeds include a traditional-script copy
+LEADER_CUE = re.compile(r"[链鏈][长長]")
+DEPUTY = re.compile(r"^[^链鏈]{0,2}副(?:[总總])?[链鏈][长長]")
 MEMBER_CUE = re.compile(r"加入|融入|入链|纳入|配套|进入|链上")
 MAX_GAP = 30
 # Tokens allowed between the two spans of a candidate pair. Measured on the gold (all five
@@ -97,14 +98,23 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
                 continue
             after = text[max(company.end, chain.end) : max(company.end, chain.end) + 12]
             before = text[max(0, min(company.start, chain.start) - 12) : min(company.start, chain.start)]
-            if ANCHOR_CUE in gap or (ANCHOR_CUE in after and company.start < chain.start) or (
-                    ANCHOR_CUE in before and chain.start < company.start):
+            if ANCHOR_CUE.search(gap) or (ANCHOR_CUE.search(after) and company.start < chain.start) or (
+                    ANCHOR_CUE.search(before) and chain.start < company.start):
                 add(company, chain, anchors)
             elif MEMBER_CUE.search(gap) and company.start < chain.start:
                 add(company, chain, member_of)
+    for group in _coordinated(text, companies):
+        after, before = text[group[-1].end : group[-1].end + 12], text[max(0, group[0].start - 12) : group[0].start]
+        if LISTED_ANCHOR_AFTER.match(after) or LISTED_ANCHOR_BEFORE.search(before):
+            chain = _nearest(chains, group[0], text, before=True) or next(
+                (c for c in chains if c.start >= group[-1].end and _same_clause(text, group[-1], c)), None)
+            if chain is None:  # the chain named earlier in the paragraph (做强装备制造。发挥A、B等链主优势)
+                chain = max((c for c in chains if c.end <= group[0].start), key=lambda c: c.end, default=None)
+            for company in group if chain is not None else []:
+                add(company, chain, anchors)
     for chain in chains:
         tail = text[chain.end : chain.end + 4]
-        if LEADER_CUE not in tail or DEPUTY.match(tail):  # a deputy (副链长, 副总链长) is no leader
+        if not LEADER_CUE.search(tail) or DEPUTY.match(tail):  # a deputy (副链长, 副总链长) is no leader
             continue
         official = _nearest(officials, chain, text, before=False)  # Y产业链链长、市委副书记X
         if official is not None and official.start - chain.end <= 12:
@@ -182,6 +192,23 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
             if len(_gap(text, target, metric)) <= 8:
                 pairs.append((metric, target))
     return pairs
+
+
+# A list of companies named as 链主 (A、B等链主, 链主企业A、B, 产业链“链主”A): each anchors the chain of
+# the statement, or the one the paragraph named before it.
+LISTED_ANCHOR_AFTER = re.compile(r"^等?(?:\d+家)?(?:企业)?(?:为|作为)?[“\"]?[链鏈]主")
+LISTED_ANCHOR_BEFORE = re.compile(r"[链鏈]主(?:企业|企業)?[”\"]?[：:]?$")
+
+
+def _coordinated(text: str, companies: list[Span]) -> list[list[Span]]:
+    """Runs of companies joined only by 、/和/及/与 (one list), in text order."""
+    groups: list[list[Span]] = []
+    for c in sorted(companies, key=lambda c: c.start):
+        if groups and re.fullmatch(r"[、和及与,，]?", text[groups[-1][-1].end : c.start]):
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    return groups
 
 
 def paragraph_mentions(doc: Doc) -> list[tuple[Paragraph, list[Span]]]:
@@ -283,10 +310,10 @@ def cheap_features(view: ParagraphView, cand: Candidate, schema: Schema, cap: in
         float(a.start < b.start),
         cand.distance / cap,
         math.log1p(cand.distance) / math.log1p(cap),
-        float(ANCHOR_CUE in gap),
-        float(ANCHOR_CUE in around),
-        float(LEADER_CUE in gap),
-        float(LEADER_CUE in view.norm_text[view.chars[b.id][1] : view.chars[b.id][1] + 4]),
+        float(bool(ANCHOR_CUE.search(gap))),
+        float(bool(ANCHOR_CUE.search(around))),
+        float(bool(LEADER_CUE.search(gap))),
+        float(bool(LEADER_CUE.search(view.norm_text[view.chars[b.id][1] : view.chars[b.id][1] + 4]))),
         float(bool(MEMBER_CUE.search(gap))),
         min(len(CLAUSE_END.findall(gap)), 3) / 3,
         min(gap.count("，") + gap.count(","), 5) / 5,

@@ -204,3 +204,20 @@ def test_investment_before_de_measures_the_company_it_qualifies():
 ])
 def test_leads_statements_and_deputies(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # seed article 000: the chain is named in the sentence before the 链主 statement
+    ("轴承产业也是聊城黑色金属产业链的重要组成部分。在产业链“链主”山东冠洲股份有限公司的带动下，冠县已形成130余家企业。",
+     [("黑色金属产业链", "CHAIN"), ("山东冠洲股份有限公司", "COMPANY")],
+     {("山东冠洲股份有限公司", "黑色金属产业链", "ANCHORS")}),
+    # the seeds' traditional-script copy carries the same cue as 鏈主
+    ("作為有色金屬產業“鏈主”企業，信發集團先後投資。", [("有色金屬產業", "CHAIN"), ("信發集團", "COMPANY")],
+     {("信發集團", "有色金屬產業", "ANCHORS")}),
+    # a list named as 链主: every company in it
+    ("做强新材料。发挥甲精工、乙机械等链主优势，引进配套企业。",
+     [("新材料", "CHAIN"), ("甲精工", "COMPANY"), ("乙机械", "COMPANY")],
+     {("甲精工", "新材料", "ANCHORS"), ("乙机械", "新材料", "ANCHORS")}),
+])
+def test_anchors_statements(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
