@@ -131,6 +131,21 @@ def test_evaluate_writes_a_report(tiny_model, root, tmp_path):
     assert page.count("data:image/png;base64,") == 2 and "004_e34ce637d7128e12 ¶" in page
 
 
+def test_evaluate_scores_a_recipe_split_with_relation_tables(tiny_model, tmp_path, capsys):
+    from train.__main__ import main
+
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--model", str(tiny_model), "--config", str(tiny_model / "config.yaml"),
+                 "--split", "dev", "--output", str(out)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["seqeval"]["METRIC"]["support"] == 43  # the recipe's dev document, as in metrics.json
+    tables = result["relations"]["tables"]["rules"]
+    assert set(tables) == {"gold_entities", "predicted_entities"} and "MEASURES" in tables["gold_entities"]
+    assert "end-to-end ceiling" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(tiny_model), "--config", str(tiny_model / "config.yaml"),
+                 "--data", "x"]) == 2  # one source of examples, not two
+
+
 def test_records_reads_the_output_of_infer_and_infer_writes_the_same_csvs(tiny_model, root, tmp_path, capsys):
     from infer.__main__ import main
 

@@ -85,12 +85,21 @@ def cmd_evaluate(args) -> int:
         write_json(out, {"model": str(args.model), "cluener": args.cluener, "seqeval": table})
         print(f"saved to {out}")
         return 0
-    if not args.data:
-        raise DataError("give --data (Label Studio exports) or --cluener (a CLUENER2020 file)")
+    if args.config:
+        from train.fit import split_examples
+
+        if args.data:
+            raise DataError("give --data or --config, not both")
+        train, dev, test = split_examples(load_config(args.config))
+        examples = {"train": train, "dev": dev, "test": test}[args.split]
+        args.data = [f"{args.config} ({args.split} split)"]
+    elif not args.data:
+        raise DataError("give --config (a recipe's dev or test split), --data (Label Studio exports) or --cluener")
+    else:
+        examples = load_examples(args.data, set(args.docs) if args.docs else None)
     tagger = Tagger(args.model)
-    examples = load_examples(args.data, set(args.docs) if args.docs else None)
     if not examples:
-        raise DataError("no annotated examples to evaluate (check --data and --docs)")
+        raise DataError("no annotated examples to evaluate (check --data and --docs, or the recipe's split)")
     predictions = tagger.predict([ex.text for ex in examples])
     table = score_predictions(examples, predictions, tagger.schema.label_names)
     print(format_table(table))
@@ -131,12 +140,13 @@ def cmd_main(args) -> int:
     from infer.pipeline import Pipeline
     from infer.tagging import write_tagged
     from train.fit import fit, split_examples
-    from train.relations import format_relation_report, train_relations
+    from infer.tagger import Tagger
+    from train.relations import format_relation_report, relation_report, train_relations
 
     started = time.time()
     config = load_config(args.config)
     output = fit(config)
-    train, dev, _ = split_examples(config)
+    train, dev, test = split_examples(config)
     settings = train_relations(output, train, dev, config["training"]["seed"])
     print(format_relation_report(settings["dev"], settings["dev_reachable_end_to_end"]))
     print(f"relations: {settings['combination']} chosen on dev")
@@ -145,11 +155,19 @@ def cmd_main(args) -> int:
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
     summary = [f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}",
                f"relations: {settings['combination']} chosen on dev"]
-    for split in ("dev", "test"):
+    tagger = Tagger(output)
+    for split, examples in (("dev", dev), ("test", test)):
         if split in metrics:
             summary.append(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
                            + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
                                        if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
+        if examples:
+            report = relation_report(tagger, examples)
+            print(f"{split} relations:\n" + format_relation_report(report["tables"], report["reachable_end_to_end"]))
+            chosen = next(t for name, t in report["tables"].items() if name.startswith("chosen"))
+            summary.append(f"{split} relation micro-F1 {chosen['gold_entities']['micro avg']['f1']:.4f} with gold "
+                           f"entities, {chosen['predicted_entities']['micro avg']['f1']:.4f} end to end "
+                           f"({chosen['gold_entities']['micro avg']['support']} relations)")
     print("\n".join(summary))
     write_model_card(output, args.config, summary)
     return 0
@@ -310,7 +328,11 @@ def build_parser() -> ArgumentParser:
     p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("evaluate", help="seqeval (strict, IOB2) per-label table of a model on exports")
-    p.add_argument("--model", default="models/default")
+    p.add_argument("--model", default="models/default", help="model folder written by `train fit` or `train main`")
+    p.add_argument("--config", default=None,
+                   help="a recipe: evaluate on its --split (seeds, Label Studio exports and the stand-off corpus)")
+    p.add_argument("--split", choices=("dev", "test", "train"), default="dev",
+                   help="with --config: which split (test is for reporting, never for choosing)")
     p.add_argument("--data", nargs="+", default=None, help="Label Studio JSON exports (files or folders)")
     p.add_argument("--cluener", default=None,
                    help="instead of --data: a CLUENER2020 file (e.g. ../shared/data/cluener/dev.json), scored with "
