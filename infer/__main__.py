@@ -33,7 +33,9 @@ def predict_parser() -> ArgumentParser:
     parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
     parser.add_argument("--input", required=True,
                         help='a .txt file, a folder of .txt files, JSONL with {"id", "text"} per line, '
-                        "a quoted glob of those ('archive/*.jsonl'), or - for JSONL on standard input (required)")
+                        "a quoted glob of those ('archive/*.jsonl'), or - for JSONL on standard input. Offsets count "
+                        "the file's exact characters: UTF-8 read without newline translation (CRLF stays two "
+                        "characters); a leading BOM is not part of the text (required)")
     parser.add_argument("--output", required=True,
                         help="output JSONL, written atomically, or - for standard output (with --engine ray: a "
                         "folder of shards + manifest.json) (required)")
@@ -83,8 +85,9 @@ def predict_main(argv: list[str]) -> int:
 
     try:
         refuse_overwriting_input(args.input, args.output)
+        total = count_documents(args.input)  # every document read and checked before the model loads
         pipeline = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
-        with tqdm(desc="documents", unit="doc", total=count_documents(args.input), file=sys.stderr) as bar:
+        with tqdm(desc="documents", unit="doc", total=total, file=sys.stderr) as bar:
             n = write_tagged(pipeline, args.input, args.output, args.docs_per_chunk, bar.update, args.csv)
     except (InputError, ModelError, RelationModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)

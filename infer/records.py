@@ -259,23 +259,38 @@ def row_document(row: dict, where: str, schema: Schema) -> Doc:
     """The document of one spans row `{"id", "text", "entities", "relations"}` (the model output shape
     plus the text) with its records, every offset and id checked; relations from the rules when the
     row has none. `where` names the row in errors."""
-    try:
-        doc_id, text = str(row["id"]), row["text"]
-        entities, relations = row.get("entities") or [], row.get("relations") or []
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f'{where}: each line needs {{"id", "text", "entities", "relations"}} ({exc}); for the output '
-                         "of `python -m infer`, pass the documents it tagged with --texts") from exc
-    ids = set()
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str) or "id" not in row:
+        raise InputError(f'{where}: each line needs {{"id", "text", "entities", "relations"}}; for the output '
+                         "of `python -m infer`, pass the documents it tagged with --texts")
+    doc_id, text = str(row["id"]), row["text"]
+    entities, relations = row.get("entities") or [], row.get("relations") or []
+    if not isinstance(entities, list) or not isinstance(relations, list):
+        raise RecordError(f'{where}: document {doc_id!r}: "entities" and "relations" must be lists')
+    labels = {}
     for e in entities:
-        start, end = e.get("start"), e.get("end")
+        if not isinstance(e, dict):
+            raise RecordError(f"{where}: document {doc_id!r}: entity {e!r} is not an object")
+        start, end, label = e.get("start"), e.get("end"), e.get("label")
         if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text)):
             raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} offsets [{start},{end}) lie outside the text")
         if "text" in e and e["text"] != text[start:end]:
             raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} says {e['text']!r} but the text there is {text[start:end]!r}")
-        ids.add(e.get("id"))
+        if label not in schema.label_names:
+            raise RecordError(f"{where}: document {doc_id!r}: entity {e.get('id')} has label {label!r}, not one of "
+                              f"the schema's {', '.join(schema.label_names)}")
+        if e.get("id") in labels:
+            raise RecordError(f"{where}: document {doc_id!r}: duplicate entity id {e.get('id')!r}")
+        labels[e.get("id")] = label
     for r in relations:
-        if r.get("from") not in ids or r.get("to") not in ids:
+        if not isinstance(r, dict) or r.get("from") not in labels or r.get("to") not in labels:
             raise RecordError(f"{where}: document {doc_id!r}: relation {r} names an unknown entity id")
+        kind = r.get("type")
+        if kind not in schema.relation_names:
+            raise RecordError(f"{where}: document {doc_id!r}: relation {r} has type {kind!r}, not one of the "
+                              f"schema's {', '.join(schema.relation_names)}")
+        if not schema.allows(kind, labels[r["from"]], labels[r["to"]]):
+            raise RecordError(f"{where}: document {doc_id!r}: relation {r}: {kind} does not go from "
+                              f"{labels[r['from']]} to {labels[r['to']]}")
     spans = [Span(e["start"], e["end"], e["label"], text[e["start"] : e["end"]], e.get("score"), e.get("id") or "")
              for e in entities]
     return span_document(doc_id, text, spans, schema, [Relation(r["from"], r["to"], r["type"], r.get("score"))
@@ -286,7 +301,8 @@ def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] 
     """The documents of a spans JSONL (`-`: standard input; see row_document), with their records. A
     line without "text" (the output of `python -m infer`) takes it from `texts` by id."""
     try:
-        lines = (sys.stdin.read() if str(path) == STDIO else Path(path).read_text(encoding="utf-8")).splitlines()
+        # lines end at \n only: a U+2028 inside a text (which `python -m infer` accepts) splits nothing
+        lines = (sys.stdin.read() if str(path) == STDIO else Path(path).read_bytes().decode("utf-8")).split("\n")
     except FileNotFoundError as exc:
         raise InputError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:

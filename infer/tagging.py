@@ -63,20 +63,12 @@ def write_tagged(pipeline: Pipeline, spec: str | Path, output: str | Path, docs_
 
 
 def count_documents(spec: str | Path) -> int | None:
-    """How many documents `spec` holds when that is cheap to know (files: .txt count, JSONL non-blank
-    lines, read as bytes), for a progress bar's total; None for standard input."""
+    """How many documents `spec` holds, after reading every one of them once, so that a bad line
+    fails before a model is loaded or anything is tagged (the documents are not kept: JSONL is
+    streamed); None for standard input, which can be read only once."""
     if str(spec) == STDIO:
         return None
-    total = 0
-    for path in input_files(spec):
-        if path.is_dir():
-            total += len(list(path.glob("*.txt")))
-        elif path.suffix in (".jsonl", ".json") and path.is_file():
-            with path.open("rb") as handle:
-                total += sum(1 for line in handle if line.strip())
-        else:
-            total += 1
-    return total
+    return sum(1 for path in input_files(spec) for _ in read_documents(path))
 
 
 def input_files(spec: str | Path) -> list[Path]:

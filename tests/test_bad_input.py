@@ -1,6 +1,7 @@
 """User mistakes that must never cost data: each row is a command line on files it sets up, the
 one-line `error:` fragment expected, exit code 2, and afterwards every file the user had is byte for
 byte unchanged and no output or temporary file is left behind. No row may pass by a traceback."""
+import json
 import subprocess
 import sys
 
@@ -10,12 +11,23 @@ import yaml
 SEED = "聊城市委书记李长萍调研信发集团，规上工业增加值同比增长7.5%。\n"
 
 
-def recipe(output: str | None) -> str:
+def recipe(output: str | None, **training) -> str:
     config = {"schema": "configs/schema.yaml", "data": {"exports": ["annotations/gold"]},
-              "training": {"max_steps": 1}}
+              "training": {"max_steps": 1, **training}}
     if output is not None:
         config["output"] = output
     return yaml.safe_dump(config)
+
+
+def spans(entities: list[dict], relations: list[dict] | None = None) -> str:
+    row = {"id": "a", "text": "信发集团营收增长5%", "entities": entities, "relations": relations or []}
+    return json.dumps(row, ensure_ascii=False) + "\n"
+
+
+COMPANY = {"id": "c", "start": 0, "end": 4, "label": "COMPANY"}
+METRIC = {"id": "m", "start": 4, "end": 10, "label": "METRIC"}
+RECORDS = ["infer", "records", "--input", "{tmp}/s.jsonl", "--output", "{tmp}/out.jsonl"]
+INFER = ["infer", "--model", "{tmp}/no-model", "--input", "{tmp}/in.jsonl", "--output", "{tmp}/out.jsonl"]
 
 
 # (name, files to create {relative path: text}, argv with {tmp} for the folder, expected message fragment)
@@ -38,6 +50,28 @@ ROWS = [
      ["train", "fit", "--config", "{tmp}/r.yaml"], "is not a chain-ie model folder"),
     ("recipe without an output folder", {"r.yaml": recipe(None)},
      ["train", "fit", "--config", "{tmp}/r.yaml"], "names no output folder"),
+    ("epochs -1 would train nothing", {"r.yaml": recipe("{tmp}/m", epochs=-1)},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "training.epochs must be between 1 and"),
+    ("learning rate that is no number", {"r.yaml": recipe("{tmp}/m", learning_rate="abc")},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "training.learning_rate must be a number"),
+    ("records: unknown label", {"s.jsonl": spans([{**COMPANY, "label": "ORG"}])}, RECORDS, "has label 'ORG'"),
+    ("records: relation against its direction", {"s.jsonl": spans([COMPANY, METRIC], [
+        {"from": "c", "to": "m", "type": "MEASURES"}])}, RECORDS, "MEASURES does not go from COMPANY to METRIC"),
+    ("records: unknown relation type", {"s.jsonl": spans([COMPANY, METRIC], [{"from": "m", "to": "c", "type": "OWNS"}])},
+     RECORDS, "has type 'OWNS'"),
+    ("records: relation without a type", {"s.jsonl": spans([COMPANY, METRIC], [{"from": "m", "to": "c"}])},
+     RECORDS, "has type None"),
+    ("records: duplicate entity id", {"s.jsonl": spans([COMPANY, {**METRIC, "id": "c"}])}, RECORDS,
+     "duplicate entity id 'c'"),
+    ("records: entities not a list", {"s.jsonl": '{"id": "a", "text": "x", "entities": {"id": 1}}\n'}, RECORDS,
+     "must be lists"),
+    ("infer: a numeric id is not silently made a string", {"in.jsonl": '{"id": 7, "text": "信发集团"}\n'}, INFER,
+     '"id" must be a non-empty string'),
+    ("infer: null id", {"in.jsonl": '{"id": null, "text": "信发集团"}\n'}, INFER, '"id" must be a non-empty string'),
+    ("infer: lone surrogate in the text", {"in.jsonl": '{"id": "a", "text": "信发\\ud800集团"}\n'}, INFER,
+     "lone surrogate"),
+    ("infer: a bad line is found before the model loads",
+     {"in.jsonl": '{"id": "a", "text": "信发集团"}\n{"id": "a", "text": "x"}\n'}, INFER, "duplicate id 'a'"),
 ]
 
 

@@ -31,3 +31,19 @@ def test_atomic_outputs_get_the_usual_file_mode(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_offsets_count_the_files_exact_characters_crlf_kept_bom_dropped(tmp_path):
+    raw = "\ufeff第一段信发集团。\r\n第二段：规上工业增加值增长7.5%。\r\n"
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(raw.encode("utf-8"))
+    [doc] = read_documents(path)
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        assert doc.text == handle.read()  # what Label Studio or any other reader of the file sees
+    assert "\r\n" in doc.text and not doc.text.startswith("\ufeff")
+
+
+def test_a_jsonl_suffix_in_capitals_is_still_jsonl(tmp_path):
+    path = tmp_path / "x.JSONL"
+    path.write_text('{"id": "a", "text": "信发集团"}\n{"id": "b", "text": "规上工业"}\n', encoding="utf-8")
+    assert [d.id for d in read_documents(path)] == ["a", "b"]

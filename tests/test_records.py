@@ -1,4 +1,5 @@
 """Records from gold-shaped spans, table-driven from seed sentences."""
+import json
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,15 @@ def test_corpus_dev_hand_table_value_unit_and_period():
     assert result["rows"] == 530
     assert result["accuracy"]["value+unit"] >= 0.95
     assert result["accuracy"]["period"] >= 0.90
+
+
+def test_records_input_keeps_a_u2028_inside_a_text(tmp_path):
+    """`python -m infer` accepts a raw U+2028 inside a JSON string; `records` must read the same line."""
+    from infer.records import read_span_documents
+
+    text = "信发集团\u2028营收增长5%"
+    row = {"id": "a", "text": text, "entities": [{"id": "m", "start": 5, "end": 11, "label": "METRIC"}], "relations": []}
+    path = tmp_path / "s.jsonl"
+    path.write_text(json.dumps(row, ensure_ascii=False) + "\n", encoding="utf-8")
+    [doc] = read_span_documents(path, load_schema())
+    assert doc.text == text and doc.records["metrics"][0]["value"] == 5.0

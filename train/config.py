@@ -53,6 +53,56 @@ class ConfigError(ValueError):
     """A recipe that cannot be used; the message says which key."""
 
 
+# Every numeric setting with its type and range (low, high; None: unbounded). A value outside trains
+# nothing or fails deep inside the trainer (epochs: -1 wrote a complete, untrained model folder).
+NUMERIC: dict[str, tuple[type, float | None, float | None]] = {
+    "data.intermediate.epochs": (int, 0, 100),
+    "data.augment.copies": (int, 0, 100),
+    "model.char_dim": (int, 8, 4096),
+    "model.dropout": (float, 0.0, 0.9),
+    "model.layers": (int, 1, 48),
+    "model.hidden": (int, 8, 8192),
+    "model.heads": (int, 1, 128),
+    "model.max_length": (int, 8, 4096),
+    "model.stride": (int, 0, 4096),
+    "training.seed": (int, 0, 2**32 - 1),
+    "training.epochs": (int, 1, 10000),
+    "training.batch_size": (int, 1, 65536),
+    "training.learning_rate": (float, 1e-8, 10.0),
+    "training.weight_decay": (float, 0.0, 1.0),
+    "training.warmup_ratio": (float, 0.0, 1.0),
+    "training.patience": (int, 0, 10000),
+}
+
+
+def check_numbers(config: dict, where: str) -> None:
+    """One ConfigError naming the first numeric setting of the wrong type or out of its range (a float
+    written 5e-4, which YAML reads as a string, is taken as the number). training.max_steps is -1 (no
+    cap) or a positive cap."""
+    for key, (kind, low, high) in NUMERIC.items():
+        *parents, last = key.split(".")
+        holder = config
+        for part in parents:
+            holder = holder[part]
+        value = holder[last]
+        if kind is float and isinstance(value, str):  # YAML 1.1 reads 5e-4 (no dot) as a string
+            try:
+                value = holder[last] = float(value)
+            except ValueError:
+                pass
+        ok_type = isinstance(value, int) and not isinstance(value, bool) if kind is int else (
+            isinstance(value, (int, float)) and not isinstance(value, bool))
+        if not ok_type:
+            raise ConfigError(f"{where}: {key} must be {'an integer' if kind is int else 'a number'}, not {value!r}")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ConfigError(f"{where}: {key} must be between {low:g} and {high:g}, not {value!r}")
+    steps = config["training"]["max_steps"]
+    if not isinstance(steps, int) or isinstance(steps, bool) or not (steps == -1 or steps > 0):
+        raise ConfigError(f"{where}: training.max_steps must be -1 (no cap) or a positive integer, not {steps!r}")
+    if config["model"]["stride"] >= config["model"]["max_length"] - 2:
+        raise ConfigError(f"{where}: model.stride must be smaller than model.max_length - 2 (the window's text)")
+
+
 def merge_config(base: dict, override: dict, path: str = "") -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
@@ -93,6 +143,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
         raise ConfigError(f"{path}: model.init is 'pretrained' but model.base names no encoder")
     if model["arch"] not in ("bert", "charnet"):
         raise ConfigError(f"{path}: model.arch must be 'bert' or 'charnet', not {model['arch']!r}")
+    check_numbers(config, str(path))
     if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")
     return config
