@@ -77,9 +77,19 @@ def load_tagger_parts(model_dir: Path, quantize: str | None = None) -> tuple[obj
     schema = read_schema(model_dir)
     if quantize not in (None, "int8"):
         raise ModelError(f"unknown --quantize {quantize!r}; use int8")
-    with quiet_transformers():
-        model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
-        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    try:
+        with quiet_transformers():
+            model = AutoModelForTokenClassification.from_pretrained(model_dir).float()
+            tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:  # truncated weights, invalid config.json, ...
+        # (safetensors raises its own SafetensorError, a subclass of none of these: caught by name below)
+        raise ModelError(f"{model_dir}: the model folder cannot be loaded ({type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0][:200]}); copy it again or retrain it") from exc
+    except Exception as exc:
+        if type(exc).__name__ != "SafetensorError":
+            raise
+        raise ModelError(f"{model_dir}: the weights file is damaged ({str(exc)[:200]}); copy the model folder "
+                         "again or retrain it") from exc
     check_labels(model.config.id2label, schema, model_dir)
     if quantize == "int8":
         import torch

@@ -85,6 +85,8 @@ def refuse_overwriting_input(spec: str | Path, output: str | Path) -> None:
     an input folder as one of the .txt files it would read): writing it would destroy the input."""
     if STDIO in (str(spec), str(output)):
         return
+    if Path(output).is_dir():
+        raise InputError(f"--output {output} is a folder; give the path of the file to write")
     out = Path(output).resolve()
     for f in input_files(spec):
         f = f.resolve()

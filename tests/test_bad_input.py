@@ -70,6 +70,18 @@ ROWS = [
     ("infer: null id", {"in.jsonl": '{"id": null, "text": "信发集团"}\n'}, INFER, '"id" must be a non-empty string'),
     ("infer: lone surrogate in the text", {"in.jsonl": '{"id": "a", "text": "信发\\ud800集团"}\n'}, INFER,
      "lone surrogate"),
+    ("infer: output is a folder", {"in.jsonl": '{"id": "a", "text": "信发集团"}\n', "out/keep.txt": "keep"},
+     ["infer", "--model", "{tmp}/no-model", "--input", "{tmp}/in.jsonl", "--output", "{tmp}/out"], "is a folder"),
+    ("validate: a start that is no integer", {"e/a.json": json.dumps([{"id": 1, "data": {"text": "信发集团"}, "annotations": [
+        {"result": [{"id": "r1", "type": "labels", "value": {"start": "0", "end": 4, "labels": ["COMPANY"]}}]}]}])},
+     ["train", "validate", "{tmp}/e"], "start and end must be integers"),
+    ("validate: a relation without from_id", {"e/a.json": json.dumps([{"id": 1, "data": {"text": "信发集团"}, "annotations": [
+        {"result": [{"id": "r1", "type": "labels", "value": {"start": 0, "end": 4, "labels": ["COMPANY"]}},
+                    {"type": "relation", "to_id": "r1", "labels": ["MEASURES"]}]}]}])},
+     ["train", "validate", "{tmp}/e"], "needs from_id and to_id"),
+    ("labelstudio: a URL that cannot be parsed", {},
+     ["train", "labelstudio", "pull", "--url", "http://[::1", "--api-key", "k", "--out", "{tmp}/x.json"],
+     "is not a valid URL"),
     ("infer: a bad line is found before the model loads",
      {"in.jsonl": '{"id": "a", "text": "信发集团"}\n{"id": "a", "text": "x"}\n'}, INFER, "duplicate id 'a'"),
 ]

@@ -59,3 +59,15 @@ def test_saved_folders_have_the_usual_mode_and_replace_atomically(folder, tmp_pa
     assert read_relations(model) == ({"combination": "rules", "again": True}, None)
     assert not [p for p in model.iterdir() if p.name.startswith(".")]  # no staging or old folder left
     assert new_staging(tmp_path / "x").stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+@pytest.mark.parametrize("damage, fragment", [
+    (lambda f: (f / "model.safetensors").write_bytes((f / "model.safetensors").read_bytes()[:1000]), "damaged"),
+    (lambda f: (f / "config.json").write_text("{not json", encoding="utf-8"), "cannot be loaded"),
+])
+def test_a_damaged_model_folder_is_one_clear_error(folder, tmp_path, damage, fragment):
+    broken = tmp_path / "broken"
+    shutil.copytree(folder, broken)
+    damage(broken)
+    with pytest.raises(ModelError, match=fragment):
+        Tagger(broken)

@@ -83,12 +83,17 @@ def _example(task: dict, where: str) -> Example | None:
             labels = item.get("labels") or []
             if len(labels) != 1:
                 raise DataError(f"{where}: relation {item.get('from_id')}->{item.get('to_id')} needs exactly one label")
+            if item.get("from_id") is None or item.get("to_id") is None:
+                raise DataError(f"{where}: a relation needs from_id and to_id ({item})")
             ex.relations.append(GoldRelation(str(item["from_id"]), str(item["to_id"]), labels[0]))
         elif item.get("type") == "labels":
             value = item.get("value") or {}
             labels = value.get("labels") or []
             if len(labels) != 1 or "start" not in value or "end" not in value:
                 raise DataError(f"{where}: region {item.get('id')} needs start, end and exactly one label")
+            if not all(isinstance(value[k], int) and not isinstance(value[k], bool) for k in ("start", "end")):
+                raise DataError(f"{where}: region {item.get('id')}: start and end must be integers, "
+                                f"not {value['start']!r} and {value['end']!r}")
             ex.spans.append(Span(int(value["start"]), int(value["end"]), labels[0], str(value.get("text", "")),
                                  id=str(item["id"])))
             ex.raw_regions.append(item)

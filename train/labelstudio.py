@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from infer.documents import split_paragraphs
 from infer.inputs import Document, read_documents
@@ -70,6 +71,13 @@ def connect(url: str | None, api_key: str | None) -> LabelStudio:
     tokens both work: the SDK exchanges a PAT for short-lived access tokens itself)."""
     if not url:
         raise LabelStudioError("no Label Studio URL: pass --url or set LABEL_STUDIO_URL")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises on a bad port)
+    except ValueError as exc:
+        raise LabelStudioError(f"--url {url!r} is not a valid URL ({exc}); e.g. http://127.0.0.1:8080") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LabelStudioError(f"--url {url!r} is not an http(s) URL with a host; e.g. http://127.0.0.1:8080")
     if not api_key:
         raise LabelStudioError("no API key: pass --api-key or set LABEL_STUDIO_API_KEY")
     try:
