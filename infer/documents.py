@@ -3,8 +3,9 @@
 A paragraph is the unit of annotation (one Label Studio task) and of relations: a block of
 lines between blank lines. Newspaper pages hard-wrap sentences inside such a block, so the
 lines of a block stay together; a block longer than MAX_BLOCK characters is a page with no
-blank lines at all (seed 003) and is split at its line breaks instead. Every paragraph keeps its
-character offset in the document so spans map back to the article.
+blank lines at all (seed 003) and is split at its line breaks instead, and a line longer than
+MAX_LINE at its sentence ends. Every paragraph keeps its character offset in the document so spans
+map back to the article.
 """
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
     from infer.relations import Relation
 
 MAX_BLOCK = 600
+# A line longer than this (a report pasted without line breaks) is cut after its last sentence end
+# before the bound (at the bound itself when there is none), so relations and records, which work
+# inside one paragraph, cost time and memory in proportion to the document, never its square.
+MAX_LINE = 3000
+_SENTENCE_END = re.compile(r"[。！？；!?;]")
 _BLOCK = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
 
 
@@ -52,9 +58,23 @@ def split_paragraphs(text: str) -> list[Paragraph]:
         for line in text[start:end].split("\n"):
             s, e = _stripped(text, line_start, line_start + len(line))
             if e > s:
-                pieces.append((s, e))
+                pieces.extend(_cut_long(text, s, e))
             line_start += len(line) + 1
     return [Paragraph(i, s, text[s:e]) for i, (s, e) in enumerate(pieces)]
+
+
+def _cut_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) in pieces of at most MAX_LINE characters, each ending at a sentence end where it can."""
+    pieces = []
+    while end - start > MAX_LINE:
+        cut = max((m.end() for m in _SENTENCE_END.finditer(text, start + MAX_LINE // 2, start + MAX_LINE)),
+                  default=start + MAX_LINE)
+        s, e = _stripped(text, start, cut)
+        if e > s:
+            pieces.append((s, e))
+        start = cut
+    s, e = _stripped(text, start, end)
+    return pieces + ([(s, e)] if e > s else [])
 
 
 @dataclass

@@ -38,6 +38,8 @@ _NUMBER = re.compile(
     rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成番]|$))"
     r"(?!\s*[年月日号])(?!\s*[-—–~至]\s*\d+\s*[年月日号])"  # 1—10月份 is a period
 )
+_CLAUSE_BREAK = re.compile(r"[。，；、,;：:！？!?\n]")
+_MEASUREMENT = re.compile(r"\s*(?:%|个百分点|倍|[位名](?![\u4e00-\u9fff]))")
 # Chinese decimals and percentages: 三点五亿元 -> 3.5亿元, 百分之十四点二 -> 14.2%.
 _CN_DECIMAL = re.compile(rf"([{CN_NUM}]+)点([零〇一二三四五六七八九]+)")
 _PERCENT = re.compile(rf"百分之(\d+(?:\.\d+)?|[{CN_NUM}]+)")
@@ -189,9 +191,18 @@ def parse_metric(span: str) -> ParsedMetric:
     numbers = list(_NUMBER.finditer(text))
     if not numbers:
         return ParsedMetric(text or None, None, None, None, False)
-    # The metric's own number is its last: earlier ones belong to the indicator's name (世界500强企业达212家,
-    # 千亿级产业链达到11条) or are the start of a from-to (从85%提升至99.5%: the value is where it ended).
-    first_number = numbers[0] if _RANGE.search(text) else numbers[-1]
+    # The metric's own number is its last when the earlier ones belong to the indicator's name (世界500强企业
+    # 达212家, 千亿级产业链达到11条) or start a from-to (从85%提升至99.5%: the value is where it ended). An
+    # earlier number that is a measurement of its own (a percentage, a rank) or a clause break between them
+    # means two metrics in one span: then the first number rules and a second one makes the value None.
+    first_number = numbers[0]
+    from_to = len(numbers) == 2 and re.search(r"[从由][^从由]{0,6}$", text[: numbers[0].start()]) \
+        and re.search(r"[到至]", text[numbers[0].end() : numbers[1].start()])
+    if from_to:
+        first_number = numbers[1]
+    elif len(numbers) > 1 and not _RANGE.search(text) and not _CLAUSE_BREAK.search(text, numbers[0].end(), numbers[-1].start()) \
+            and not any(_MEASUREMENT.match(text, m.end()) or text[: m.start()].endswith("第") for m in numbers[:-1]):
+        first_number = numbers[-1]
     head = text[: first_number.start()]
     change, change_at, change_end = None, len(head), len(head)
     best = (-1, 0)

@@ -6,6 +6,7 @@ from, so a reader can check it against the source text.
 """
 from __future__ import annotations
 
+import bisect
 import csv
 import json
 import re
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from infer.documents import Doc, prepare
+from infer.documents import Doc, Paragraph, prepare
 from infer.inputs import InputError
 from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
@@ -105,11 +106,20 @@ def chain_key(name: str) -> str:
     return core + "产业链"
 
 
-def _period(para_text: str, before: int) -> str | None:
-    found = None
-    for match in PERIOD.finditer(para_text, 0, before):
-        found = match.group(0)
-    return found
+class _Periods:
+    """The time phrases of each paragraph, found in one pass per paragraph (not one per metric), and
+    the nearest one ending before a position."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, tuple[list[int], list[str]]] = {}
+
+    def before(self, para: Paragraph, pos: int) -> str | None:
+        if para.index not in self._found:
+            matches = list(PERIOD.finditer(para.text))
+            self._found[para.index] = ([m.end() for m in matches], [m.group(0) for m in matches])
+        ends, texts = self._found[para.index]
+        i = bisect.bisect_right(ends, pos)
+        return texts[i - 1] if i else None
 
 
 def _mention(e: Span) -> dict:
@@ -209,11 +219,14 @@ def _metric_records(doc: Doc, schema: Schema, region: str | None, measured: dict
     (inside the span, `2023年营收增长5%`, or before it), and its
     subject (the measured company or chain, typed by its label's role, else the document's region)."""
     metrics = []
+    periods = _Periods()
+    starts = [p.offset for p in doc.paragraphs]
     for e in sorted((e for e in doc.entities if e.label == schema.label_for("metric")), key=lambda e: e.start):
         parsed = parse_metric(e.text)
-        para = next((p for p in doc.paragraphs if p.offset <= e.start < p.offset + len(p.text)), None)
+        i = bisect.bisect_right(starts, e.start) - 1
+        para = doc.paragraphs[i] if i >= 0 and e.start < starts[i] + len(doc.paragraphs[i].text) else None
         number = first_number(e.text)
-        period = _period(para.text, e.start - para.offset + (number if number is not None else 0)) if para else None
+        period = periods.before(para, e.start - para.offset + (number or 0)) if para else None
         target = measured.get(e.id)
         if target is not None:
             subject = {"type": schema.label_role(target.label), "name": (company_of.get(target.id) or {}).get(

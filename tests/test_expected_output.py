@@ -37,6 +37,10 @@ def seed_output(root, tmp_path_factory, tiny_config):
     return folder / "tiny", out.read_text(encoding="utf-8")
 
 
+def without_scores(items: list[dict]) -> list[dict]:
+    return [{k: v for k, v in item.items() if k != "score"} for item in items]
+
+
 def test_seed_articles_come_out_as_stored(seed_output, root):
     _, seed_output = seed_output
     if os.environ.get("UPDATE_EXPECTED"):
@@ -45,8 +49,10 @@ def test_seed_articles_come_out_as_stored(seed_output, root):
     expected = [json.loads(line) for line in (root / EXPECTED).read_text(encoding="utf-8").splitlines()]
     assert [r["id"] for r in rows] == [r["id"] for r in expected]
     for row, want in zip(rows, expected):
-        assert row["entities"] == want["entities"], row["id"]
-        assert row["relations"] == want["relations"], row["id"]
+        for key in ("entities", "relations"):
+            assert without_scores(row[key]) == without_scores(want[key]), (row["id"], key)
+            # scores to 2e-3: the last digit moves with the installed torch/tokenizers builds, behaviour does not
+            assert [r.get("score") for r in row[key]] == pytest.approx([r.get("score") for r in want[key]], abs=2e-3)
         assert row["records"] == want["records"], row["id"]
     assert sum(len(r["entities"]) for r in expected) > 50 and sum(len(r["relations"]) for r in expected) > 0
 
