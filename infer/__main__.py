@@ -9,21 +9,23 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
-from infer.io import STDIO, output_stream
+from infer.io import ON_INTERRUPT, STDIO, exit_on_sigterm, output_stream
 from infer.model_folder import ModelError
 from infer.records import RecordError, read_span_documents, write_csvs
 from infer.relations import RelationModelError
 from infer.schema import DEFAULT_SCHEMA, SchemaError, load_schema
 from infer.tagging import read_inputs
 
-PREDICT_HELP = """Tag Chinese industrial-chain reports and write one JSON line per document:
+PREDICT_HELP_TEMPLATE = """Tag Chinese industrial-chain reports and write one JSON line per document:
 {"id", "entities": [{"id","start","end","label","text","score"}], "relations": [{"from","to","type","score"}],
  "records": {...}}. Offsets are Python character offsets into the original text.
 Run `python -m infer records --help` to build records from spans without a model.
+Interrupting: {interrupt}.
 
 --engine ray runs the same tagging on a Ray cluster (local by default) and writes OUTPUT as a folder
 of JSONL shards plus manifest.json; re-running skips the shards already written. Needs the extra:
 pip install -e ".[ray]"."""
+PREDICT_HELP = PREDICT_HELP_TEMPLATE.replace("{interrupt}", ON_INTERRUPT)
 RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 
 
@@ -135,7 +137,8 @@ def records_parser() -> ArgumentParser:
         prog="python -m infer records",
         description='Build records from spans: each input line {"id","text","entities":[{"id","start","end","label"}],\n'
         '"relations":[{"from","to","type"}]}. The output of `python -m infer` has no "text": read it with\n'
-        "--texts naming the documents it was tagged from. Relations come from the rules when a document has none.",
+        "--texts naming the documents it was tagged from. Relations come from the rules when a document has none.\n"
+        f"Interrupting: {ON_INTERRUPT}.",
     )
     parser.add_argument("--input", required=True,
                         help="spans JSONL, or the output of `python -m infer`; - for standard input (required)")
@@ -173,6 +176,7 @@ def records_main(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    exit_on_sigterm()
     if argv[:1] == ["records"]:
         return records_main(argv[1:])
     return predict_main(argv)

@@ -2,10 +2,14 @@
 error never leaves a partial output behind."""
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,12 +18,55 @@ from typing import IO
 STDIO = "-"  # --input - / --output -: standard input or output
 
 
+ON_INTERRUPT = ("Ctrl-C or SIGTERM stops it with nothing half-written (outputs appear only when complete); "
+                "the temporary files of a run killed outright (kill -9, power loss) are removed by the next run "
+                "that writes the same output")
+
+
+def temp_prefix(path: Path) -> str:
+    """`.NAME.PID.`: the hidden prefix of this process's temporary siblings of `path`."""
+    return f".{path.name}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale(path: Path) -> None:
+    """Delete the temporary siblings of `path` (files or staging folders) left by processes that no
+    longer run: a run killed with SIGKILL cannot clean up after itself, the next one does."""
+    prefix = f".{path.name}."
+    for old in path.parent.glob(glob.escape(prefix) + "*"):
+        pid = old.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                old.unlink(missing_ok=True)
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit (status 143) so that `finally` and atomic_writer clean up, as on Ctrl-C."""
+    def stop(signum, frame):  # noqa: ARG001
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+
+
 @contextmanager
 def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
     """Open a temporary file next to `path`; it replaces `path` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    remove_stale(path)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from infer.io import write_json
+from infer.io import remove_stale, temp_prefix, write_json
 from infer.schema import Schema, SchemaError, load_schema
 
 SETTINGS_FILE = "chain_ie.json"
@@ -158,7 +158,8 @@ def new_staging(output: Path) -> Path:
     """A new empty sibling of `output` to build it in, with the mode mkdir would give (mkdtemp makes
     it private; a model folder is meant to be shared)."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    remove_stale(output)
+    staging = Path(tempfile.mkdtemp(prefix=temp_prefix(output), dir=output.parent))
     umask = os.umask(0)
     os.umask(umask)
     staging.chmod(0o777 & ~umask)
@@ -170,7 +171,7 @@ def move_into_place(staging: Path, output: Path) -> None:
     deleted only after the new one is in place."""
     old = None
     if output.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{output.name}.old.", dir=output.parent))
+        old = Path(tempfile.mkdtemp(prefix=temp_prefix(output) + "old.", dir=output.parent))
         os.replace(output, old / output.name)
     os.replace(staging, output)
     if old is not None:

@@ -206,3 +206,30 @@ def test_main_job_writes_the_model_card_it_printed(root, tmp_path, tiny_config, 
     assert summary[0].startswith("main job done in") and summary[2].startswith("dev micro-F1")
     assert all(line in printed for line in summary)
     assert len((tmp_path / "tiny" / "seed_records.jsonl").read_text(encoding="utf-8").splitlines()) == 5
+
+
+def test_sigterm_mid_run_leaves_nothing_and_a_killed_runs_temp_file_is_removed_next_time(tiny_model, root, tmp_path):
+    import os
+    import signal
+    import time
+
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"id": f"d{i}", "text": "聊城市委书记李长萍调研信发集团，营收增长7.5%。" * 20},
+                                      ensure_ascii=False) + "\n" for i in range(3000)), encoding="utf-8")
+    # a temporary file of a run killed with SIGKILL (its pid no longer exists) is cleaned by the next run
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f".out.jsonl.{dead.pid}.abc.tmp"
+    stale.write_text("half", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "infer", "--model", str(tiny_model), "--input", str(src),
+                             "--output", str(out), "--docs-per-chunk", "16"], cwd=root,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob(f".out.jsonl.{proc.pid}.*.tmp")) and time.time() < deadline:
+        time.sleep(0.2)  # tagging has started: its temporary output exists
+    assert not stale.exists()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM and b"Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]  # no output, no temporary file
+    assert os.path.exists(src)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser
 from infer.inputs import InputError
-from infer.io import atomic_writer, write_json
+from infer.io import ON_INTERRUPT, atomic_writer, exit_on_sigterm, write_json
 from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
@@ -316,7 +316,9 @@ def build_parser() -> ArgumentParser:
                    help="folder of the annotated articles: every paragraph must have a task ('' to skip)")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("fit", help="train a tagger from a YAML recipe")
+    p = sub.add_parser("fit", help="train a tagger from a YAML recipe",
+                       description="Train a tagger from a YAML recipe into its output folder, built in a staging "
+                       f"folder and swapped in when complete. Interrupting: {ON_INTERRUPT}.")
     p.add_argument("--config", required=True, help="e.g. configs/default.yaml")
     p.add_argument("--output", default=None, help="model folder (default: the recipe's output)")
     p.set_defaults(func=cmd_fit)
@@ -350,7 +352,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--config", required=True, help="recipe giving the exports, the dev split and the seed")
     p.set_defaults(func=cmd_relations)
 
-    p = sub.add_parser("main", help="fit + evaluate on dev + tag the seed articles (the README's main job)")
+    p = sub.add_parser("main", help="fit + evaluate on dev + tag the seed articles (the README's main job)",
+                       description="Fit the recipe's tagger, train and choose the relation extractor on dev, evaluate "
+                       f"on dev and test, tag the seed articles, write the model card. Interrupting: {ON_INTERRUPT}.")
     p.add_argument("--config", default="configs/default.yaml")
     p.set_defaults(func=cmd_main)
 
@@ -361,6 +365,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    exit_on_sigterm()
     try:
         return args.func(args)
     except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError, LabelStudioError) as exc:
