@@ -105,3 +105,14 @@ def test_user_mistake_is_one_error_line_and_loses_nothing(name, files, argv, fra
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and fragment in errors[0], result.stderr[-1500:]
     assert snapshot(tmp_path) == before  # nothing changed, nothing added (no output, no temp file)
+
+
+def test_a_recipe_that_leaves_settings_to_the_defaults_is_told_which(root, tmp_path):
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"output": str(tmp_path / "m"), "training": {"epochs": 0}}))
+    result = subprocess.run([sys.executable, "-m", "train", "fit", "--config", str(tmp_path / "r.yaml")],
+                            cwd=root, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "training.epochs must be between" in result.stderr
+    from train.config import defaulted_settings
+
+    missing = defaulted_settings(tmp_path / "r.yaml")
+    assert "training.learning_rate=0.0005" in missing and not any(m.startswith("training.epochs") for m in missing)

@@ -50,11 +50,24 @@ def cmd_validate(args) -> int:
     return 1 if report.errors else 0
 
 
+def note_defaults(path: str) -> None:
+    """One line naming the model/training settings the recipe leaves to chain-ie's defaults (they may
+    differ from configs/default.yaml's), so nothing is assumed without a word."""
+    from train.config import defaulted_settings
+
+    missing = defaulted_settings(path)
+    if missing:
+        print(f"note: {path} leaves {len(missing)} settings at chain-ie's defaults: {', '.join(missing)}",
+              file=sys.stderr)
+
+
 def cmd_fit(args) -> int:
     from train.fit import fit
 
     overrides = {"output": args.output} if args.output else None
-    output = fit(load_config(args.config, overrides))
+    config = load_config(args.config, overrides)
+    note_defaults(args.config)
+    output = fit(config)
     print(f"model written to {output}")
     return 0
 
@@ -145,6 +158,7 @@ def cmd_main(args) -> int:
 
     started = time.time()
     config = load_config(args.config)
+    note_defaults(args.config)
     output = fit(config)
     train, dev, test = split_examples(config)
     settings = train_relations(output, train, dev, config["training"]["seed"])

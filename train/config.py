@@ -147,3 +147,21 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")
     return config
+
+
+# Settings that shape a network built from scratch; a pretrained base brings its own.
+ARCHITECTURE = {"arch", "char_dim", "dropout", "crf", "layers", "hidden", "heads"}
+
+
+def defaulted_settings(path: str | Path) -> list[str]:
+    """`key=value` for every setting the recipe at `path` leaves to DEFAULTS (schema, model and
+    training only: data lists have no meaningful default), so a run can say what it assumed."""
+    raw = read_yaml(path)
+    pretrained = (raw.get("model") or {}).get("init") == "pretrained"
+    out = []
+    for section in ("model", "training"):
+        given = raw.get(section) or {}
+        out += [f"{section}.{k}={v}" for k, v in DEFAULTS[section].items()
+                if k not in given and not (pretrained and k in ARCHITECTURE)]
+    return out
+
