@@ -258,6 +258,25 @@ def test_labelstudio_repush_creates_no_duplicates(annotated, labelstudio_server,
     assert len(list(client.tasks.list(project=project.id, page_size=1000))) == before
 
 
+def test_labelstudio_push_completes_a_document_a_dying_push_left_half_imported(annotated, labelstudio_server, tmp_path):
+    """The state a server death mid-import leaves (the first batch of a document's tasks stored, the rest
+    not) is completed by the next push, not refused as a changed document."""
+    from infer.inputs import Document
+    from train.labelstudio import paragraph_tasks
+
+    client, project = annotated["client"], annotated["project"]
+    doc = tmp_path / "halfway.txt"
+    doc.write_text("第一段：信发集团营收增长5%。\n\n第二段：规上工业增加值增长7.5%。\n\n第三段：市委书记调研。", encoding="utf-8")
+    tasks = paragraph_tasks(Document("halfway", doc.read_text(encoding="utf-8")))
+    client.projects.import_tasks(id=project.id, request=tasks[:1])  # what the dead push had stored
+    code, out, err = cli("labelstudio", "push", *ls_args(labelstudio_server, "seeds"), str(doc))
+    assert code == 0, err
+    assert "pushed 2 paragraph tasks" in out and "completed (halfway)" in out
+    stored = sorted(t.data["para"] for t in client.tasks.list(project=project.id, page_size=1000)
+                    if t.data.get("doc") == "halfway")
+    assert stored == [0, 1, 2]
+
+
 def test_labelstudio_setup_finds_the_project_with_a_personal_access_token(annotated, labelstudio_server):
     from label_studio_sdk import LabelStudio
 

@@ -134,7 +134,11 @@ def open_project(client: LabelStudio, schema: Schema, title: str):
 
 
 def paragraph_tasks(doc: Document) -> list[dict]:
-    return [{"text": p.text, "doc": doc.id, "para": p.index, "offset": p.offset} for p in split_paragraphs(doc.text)]
+    """One task per paragraph; each also says how many paragraphs its document has, so a document
+    that a dying push imported only in part is told apart from a new version of it."""
+    paragraphs = split_paragraphs(doc.text)
+    return [{"text": p.text, "doc": doc.id, "para": p.index, "offset": p.offset, "paragraphs": len(paragraphs)}
+            for p in paragraphs]
 
 
 def _task_key(data: dict) -> tuple:
@@ -146,22 +150,33 @@ class PushReport:
     tasks_added: int = 0
     docs_added: list[str] = field(default_factory=list)
     docs_present: list[str] = field(default_factory=list)
+    docs_completed: list[str] = field(default_factory=list)  # partly imported before (a push that died)
 
 
 def push_documents(client: LabelStudio, project_id: int, documents: list[Document]) -> PushReport:
     """Import documents as paragraph tasks. A document already in the project with the same paragraphs
-    is skipped (pushing twice creates nothing); one with different paragraphs stops the push before
-    anything is imported, because its old tasks may carry annotations."""
+    is skipped (pushing twice creates nothing); one with only some of them (a push that died mid-import)
+    gets the rest; one with different paragraphs stops the push before anything is imported, because
+    its old tasks may carry annotations."""
     from tqdm import tqdm
 
     existing: dict[str, set[tuple]] = {}
+    declared: dict[str, int | None] = {}  # the paragraph count the document's tasks were pushed with
     for task in client.tasks.list(project=project_id, page_size=1000):
         existing.setdefault(str(task.data.get("doc")), set()).add(_task_key(task.data))
+        declared[str(task.data.get("doc"))] = task.data.get("paragraphs")
     report, new_tasks = PushReport(), []
     for doc in documents:
         tasks = paragraph_tasks(doc)
         if doc.id in existing:
-            if {_task_key(t) for t in tasks} != existing[doc.id]:
+            keys = {_task_key(t) for t in tasks}
+            if existing[doc.id] < keys and declared.get(doc.id) == len(keys):  # a push died mid-import: finish it
+                missing = [t for t in tasks if _task_key(t) not in existing[doc.id]]
+                existing[doc.id] = keys
+                report.docs_completed.append(doc.id)
+                new_tasks += missing
+                continue
+            if keys != existing[doc.id]:
                 raise LabelStudioError(f"document {doc.id!r} is already in the project (or named twice) with "
                                        "different paragraphs; nothing was pushed: give the new version another id")
             if doc.id not in report.docs_added + report.docs_present:
@@ -344,7 +359,9 @@ def cmd_push(args) -> int:
         project = open_project(client, schema, args.project)
         report = push_documents(client, project.id, documents)
     print(f"pushed {report.tasks_added} paragraph tasks from {len(report.docs_added)} documents; "
-          f"{len(report.docs_present)} documents already in the project were skipped")
+          f"{len(report.docs_present)} documents already in the project were skipped"
+          + (f"; {len(report.docs_completed)} documents an earlier push left incomplete were completed "
+             f"({', '.join(report.docs_completed)})" if report.docs_completed else ""))
     return 0
 
 
