@@ -35,7 +35,8 @@ UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨/年", "吨", "�
 # after 数/几/上 (数十家, 上千家 are no numbers). Digits glued to letters are names (PM10, 5G).
 _NUMBER = re.compile(
     rf"(?:(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![\d.A-Za-z])"
-    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成番]|$))"
+    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+(?=[余多]?[万亿元家个位名倍辆吨项台套亩人成番]|$)"
+    rf"|(?<![数几上{CN_NUM}])[{CN_NUM}]+?(?=千瓦|千米|千克))"  # 一千瓦时: 一 and the unit 千瓦时
     r"(?!\s*[年月日号])(?!\s*[-—–~至]\s*\d+\s*[年月日号])"  # 1—10月份 is a period
 )
 _CLAUSE_BREAK = re.compile(r"[。，；、,;：:！？!?\n]")
@@ -120,7 +121,7 @@ def _unit(tail: str) -> str | None:
 
 # Approximation words count only next to the number: 约3亿元, 超百亿元, 300多亿元, 7亿余元, 96%以上;
 # not 签约项目, 节约资金, 规模以上企业, nor 超过全省平均水平3.91个百分点 (an exact difference).
-_APPROX_BEFORE = re.compile(r"(?:约|近|超过?|逾)$")
+_APPROX_BEFORE = re.compile(r"(?:(?<!节)约|近|超过?|逾)$")
 _APPROX_AFTER = re.compile(r"^[十百千万亿]*[余多]")
 _APPROX_END = re.compile(r"(?:以上|左右|之多)$")
 # These one-character change words must touch their number (超百亿, 为27.3%): in 过亿元招商引资项目221个
@@ -130,7 +131,7 @@ _TOUCHING = re.compile(r"[约近余多]?$")
 _MUST_TOUCH = set("过超为列居")
 # Words that sit between an indicator and its change word or number and are not part of the name.
 _INDICATOR_TAIL = re.compile(
-    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|[从由约近超逾的])+$"
+    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|(?<!节)约|[从由近超逾的])+$"
 )
 _LEADING_PERIOD = re.compile(
     r"^(?:今年|去年|\d{4}年)?(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[-—–~至]\d{1,2}月份?|\d{1,2}月份?|以来)?"
@@ -175,8 +176,14 @@ def _approx(text: str, start: int, end: int) -> bool:
     return bool(_APPROX_BEFORE.search(text[:start]) or _APPROX_AFTER.match(text[end:]) or _APPROX_END.search(text))
 
 
+# A comparison closing the indicator is not part of what is measured: 生产效率比传统生产线(提高30%),
+# 能耗较改造前(降低20%); 比重, 比例, 占比 and 同比 are no comparisons.
+_COMPARISON = re.compile(r"(?:(?<![同占])比(?![重例率])|较)[^，。；比较]{1,15}$")
+
+
 def _indicator(head: str) -> str | None:
-    return _INDICATOR_TAIL.sub("", _LEADING_PERIOD.sub("", head, count=1)).strip() or None
+    head = _INDICATOR_TAIL.sub("", _LEADING_PERIOD.sub("", head, count=1)).strip()
+    return (_COMPARISON.sub("", head).strip() or head) or None
 
 
 def parse_metric(span: str) -> ParsedMetric:

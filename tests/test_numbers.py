@@ -53,6 +53,8 @@ def test_seed_metrics(span, indicator, change, value, unit, approx):
     ("产销量世界第一", "产销量", "排名", 1.0, "位", False),
     ("进步\n位次列全省第1", "进步位次", "排名", 1.0, "位", False),
     ("累计数量居全省（计划单列市除外）第1位", "累计数量", "排名", 1.0, "位", False),
+    ("生产效率比传统生产线提高30%", "生产效率", "提高", 30.0, "%", False),  # the comparison is no part of the indicator
+    ("能耗较改造前降低20%", "能耗", "降低", 20.0, "%", False),
 ])
 def test_rule_fixes(span, indicator, change, value, unit, approx):
     got = parse_metric(span)
@@ -73,6 +75,9 @@ def test_rule_fixes(span, indicator, change, value, unit, approx):
     ("数十家", None, None, None, False),  # several tens: no number
     ("上千家", None, None, None, False),
     ("贡献率从47.7%提高到50.5%", "提高", 50.5, "%", False),  # from-to: the value where it ended, the move made
+    ("发电量一千瓦时", None, 1.0, "千瓦时", False),  # a Chinese numeral before a unit that starts with 千
+    ("三千千瓦", None, 3000.0, "千瓦", False),
+    ("每度电节约一千瓦时", None, 1.0, "千瓦时", False),  # 节约 is no approximation
     ("世界500强企业达212家", "达到", 212.0, "家", False),  # a number inside the name is not the metric's
     ("千亿级产业链达到11条", "达到", 11.0, "条", False),
     ("新增产能3095万吨/年", None, 3.095e7, "吨/年", False),
