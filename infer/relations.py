@@ -3,7 +3,8 @@
 Each rule reads one explicit statement inside one paragraph, as the guide annotates them:
   ANCHORS    以X为链主的Y / 作为Y“链主”企业，X / X…Y产业链…链主   (a 链主 cue between or next to the pair)
              A、B等链主 / 链主企业A、B / 产业链“链主”A               (the chain of the clause, else the paragraph's last before)
-  LEADS      Y产业链链长X / X担任Y链长                              (链长 right after the chain; 副链长 is no leader)
+  LEADS      Y产业链链长X / X担任Y链长 / 县委常委、Y产业链链长X…Y     (链长 right after the chain, or the chain in the
+                                                                   title leads its next mention; 副链长 is no leader)
   MEMBER_OF  X加入/融入/入链/配套…Y                                (a joining verb between company and chain)
   MEASURES   Y…营收增长17.2%；投资X亿元的Y…；A、B分别…X、Y              (the clause's subject company; see `measured`)
 (the names are the default schema's: the rules find labels and relation types by their schema roles).
@@ -123,6 +124,16 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
         official = _nearest(officials, chain, text, before=True)  # X担任Y产业链（总）链长
         if official is not None and re.search(r"(?:担任|出任|任|为)$", _gap(text, official, chain)):
             add(official, chain, leads)
+    for official in officials:  # 县委常委、高端装备产业链链长刘明: the chain is named inside the title
+        title = text[official.start : official.end]
+        named = TITLE_CHAIN.search(title)
+        if named is None or DEPUTY.match(title[named.end(1):]):
+            continue
+        core = _chain_core(named.group(1))
+        chain = next((c for c in chains if _chain_core(text[c.start : c.end]) == core and not (
+            official.start <= c.start < official.end)), None)
+        if chain is not None:
+            add(official, chain, leads)
     for metric, target in measured(text, metrics, companies, chains):
         add(metric, target, measures)
     return list(found.values())
@@ -198,6 +209,16 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
 # the statement, or the one the paragraph named before it.
 LISTED_ANCHOR_AFTER = re.compile(r"^等?(?:\d+家)?(?:企业)?(?:为|作为)?[“\"]?[链鏈]主")
 LISTED_ANCHOR_BEFORE = re.compile(r"[链鏈]主(?:企业|企業)?[”\"]?[：:]?$")
+
+
+# The chain inside an official's title: 高端装备产业链链长, 新材料产业链总链长 (a 副链长 is skipped by DEPUTY).
+TITLE_CHAIN = re.compile(r"([\u4e00-\u9fff（）()+]{2,20}?(?:产业链|產業鏈|链|鏈))(?:的)?(?:副)?(?:[总總])?[链鏈][长長]")
+
+
+def _chain_core(name: str) -> str:
+    """A chain name without its suffix and place prefix, to match a title's chain with a mention."""
+    core = re.sub(r"(?:产业链条|产业链|產業鏈|链条|链|鏈|产业|產業)$", "", name.strip())
+    return re.sub(r"^.*?(?:省|市|县|区|縣|區)(?=.{2,})", "", core)
 
 
 def _coordinated(text: str, companies: list[Span]) -> list[list[Span]]:

@@ -221,3 +221,14 @@ def test_leads_statements_and_deputies(text, spans, expected):
 ])
 def test_anchors_statements(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+def test_leads_when_the_chain_is_named_inside_the_officials_title():
+    # the guide's settled case: point to the first other mention of that chain in the paragraph
+    text = "县委常委、高端装备产业链链长刘明到企业调研，要求高端装备产业链补链强链。"
+    spans = [("县委常委、高端装备产业链链长刘明", "OFFICIAL"), ("高端装备产业链", "CHAIN")]
+    assert rule_pairs(text, spans) == {("县委常委、高端装备产业链链长刘明", "高端装备产业链", "LEADS")}
+    deputy = "副县长、高端装备产业链副链长王强到企业调研，要求高端装备产业链补链强链。"
+    assert rule_pairs(deputy, [("副县长、高端装备产业链副链长王强", "OFFICIAL"), ("高端装备产业链", "CHAIN")]) == set()
+    alone = "县委常委、高端装备产业链链长刘明到企业调研。"  # no other mention: no LEADS
+    assert rule_pairs(alone, [("县委常委、高端装备产业链链长刘明", "OFFICIAL")]) == set()
