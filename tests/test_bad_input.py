@@ -24,6 +24,8 @@ def spans(entities: list[dict], relations: list[dict] | None = None) -> str:
     return json.dumps(row, ensure_ascii=False) + "\n"
 
 
+STANDOFF = json.dumps({"id": "x0-0", "source": "a.txt", "doc": 0, "start": 0, "end": 5, "sha256": "0" * 64,
+                       "spans": [], "relations": []}) + "\n"
 COMPANY = {"id": "c", "start": 0, "end": 4, "label": "COMPANY"}
 METRIC = {"id": "m", "start": 4, "end": 10, "label": "METRIC"}
 RECORDS = ["infer", "records", "--input", "{tmp}/s.jsonl", "--output", "{tmp}/out.jsonl"]
@@ -82,6 +84,18 @@ ROWS = [
     ("labelstudio: a URL that cannot be parsed", {},
      ["train", "labelstudio", "pull", "--url", "http://[::1", "--api-key", "k", "--out", "{tmp}/x.json"],
      "is not a valid URL"),
+    ("corpus materialise output is its stand-off input", {"c.jsonl": STANDOFF},
+     ["train", "corpus", "materialise", "{tmp}/c.jsonl", "--out", "{tmp}/c.jsonl"], "would overwrite the input"),
+    ("corpus from-export output is its export", {"e.json": "[]"},
+     ["train", "corpus", "from-export", "{tmp}/e.json", "--out", "{tmp}/e.json"], "would overwrite the input"),
+    ("corpus from-export of a file that is no JSON export", {"e.jsonl": STANDOFF + STANDOFF},
+     ["train", "corpus", "from-export", "{tmp}/e.jsonl", "--out", "{tmp}/new.jsonl"], "not a Label Studio JSON export"),
+    ("corpus select output is the round it skips", {"c.jsonl": STANDOFF, "arch/a.txt": SEED},
+     ["train", "corpus", "select", "--archive", "{tmp}/arch", "--skip", "{tmp}/c.jsonl", "--out", "{tmp}/c.jsonl"],
+     "would overwrite the input"),
+    ("evaluate output is its data", {"e/a.json": "[]"},
+     ["train", "evaluate", "--model", "{tmp}/m", "--data", "{tmp}/e/a.json", "--output", "{tmp}/e/a.json"],
+     "would overwrite the input"),
     ("infer: a bad line is found before the model loads",
      {"in.jsonl": '{"id": "a", "text": "信发集团"}\n{"id": "a", "text": "x"}\n'}, INFER, "duplicate id 'a'"),
 ]

@@ -86,6 +86,9 @@ def cmd_evaluate(args) -> int:
     from infer.tagger import Tagger
     from train.evaluate import format_table, score_predictions
 
+    if args.output:
+        refuse_overwriting(args.output, [*(args.data or []), *([args.config] if args.config else []),
+                                         *([args.cluener] if args.cluener else [])])
     if args.report and importlib.util.find_spec("matplotlib") is None:
         print("error: --report draws its charts with matplotlib: pip install -e '.[report]'", file=sys.stderr)
         return 2
@@ -196,6 +199,16 @@ def write_model_card(output: Path, config_path: str, summary: list[str]) -> None
                    "Per-label tables: `metrics.json` (tagger), `relations/relations.json` (relations).\n")
 
 
+def refuse_overwriting(out: str | Path, inputs) -> None:
+    """A DataError when `out` is one of the input files, or a .json/.jsonl inside an input folder
+    (which a later run would read as input): writing it would destroy or pollute the input."""
+    target = Path(out).resolve()
+    for name in inputs or []:
+        source = Path(name).resolve()
+        if target == source or (source.is_dir() and source in target.parents and target.suffix in (".json", ".jsonl")):
+            raise DataError(f"--out {out} would overwrite the input {name}; write to another file")
+
+
 def cmd_corpus_select(args) -> int:
     from collections import Counter
 
@@ -206,6 +219,7 @@ def cmd_corpus_select(args) -> int:
     archive = Path(args.archive)
     if not archive.is_dir():
         raise DataError(f"{archive}: archive folder not found (a folder of .txt files, one document per blank-line block)")
+    refuse_overwriting(args.out, [*(args.skip or []), archive])
     cands = candidates(archive, args.exclude)
     if args.skip:  # a later round: passages already selected or annotated are not offered again
         from train.corpus import corpus_passages
@@ -237,6 +251,7 @@ def cmd_corpus_materialise(args) -> int:
     from infer.io import atomic_writer
     from train.corpus import passage_text, read_standoff, standoff_files
 
+    refuse_overwriting(args.out, args.paths)
     n = 0
     with atomic_writer(args.out) as out:
         for f in standoff_files(args.paths):
@@ -252,7 +267,13 @@ def cmd_corpus_materialise(args) -> int:
 def cmd_corpus_from_export(args) -> int:
     from train.corpus import from_tasks, write_standoff
 
-    tasks = json.loads(Path(args.export).read_text(encoding="utf-8"))
+    refuse_overwriting(args.out, [args.export])
+    try:
+        tasks = json.loads(Path(args.export).read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"{args.export}: no such file") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{args.export}: not a Label Studio JSON export ({exc})") from exc
     items = from_tasks(tasks if isinstance(tasks, list) else [])
     if not items:
         raise DataError(f"{args.export}: no annotated corpus task (tasks pushed with `labelstudio push-corpus`)")
