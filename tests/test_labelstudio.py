@@ -335,18 +335,44 @@ CORPUS = ROOT / "annotations" / "corpus"
 ARCHIVE = ROOT.parent / "shared" / "data" / "zh-gov-reports"
 
 
-@pytest.mark.skipif(not ARCHIVE.is_dir() or not CORPUS.is_dir(), reason="needs ../shared/data/zh-gov-reports")
+def corpus_sample(tmp_path):
+    """(stand-off items, archive): six real corpus passages when ../shared/data is here, else passages
+    of a small archive written for the test, with spans and relations (so the test runs in CI)."""
+    from train.corpus import Annotated, make_passage, read_manifest, read_standoff, standoff_files
+
+    if ARCHIVE.is_dir() and CORPUS.is_dir():
+        items = [item for f in standoff_files([CORPUS]) for item in read_standoff(f)]
+        return [i for i in items if i.relations][:4] + [i for i in items if not i.relations][:2], ARCHIVE
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    doc = "新能源汽车产业链引入宁德时代、比亚迪等企业，宁德时代投资2.1亿元建设电池项目。" * 8
+    (archive / "reports.txt").write_text(doc + "\n\n" + "以华鲁集团为链主的精细化工产业链营收增长12.5%。" * 12,
+                                         encoding="utf-8")
+    manifest = read_manifest(archive)
+    items = []
+    for n, (d, name, chain, metric, kind) in enumerate([(0, "宁德时代", "新能源汽车产业链", "投资2.1亿元", "MEMBER_OF"),
+                                                        (1, "华鲁集团", "精细化工产业链", "营收增长12.5%", "ANCHORS")]):
+        passage = make_passage(archive, "reports.txt", d, 0, 300, manifest)
+        text = (doc if d == 0 else "以华鲁集团为链主的精细化工产业链营收增长12.5%。" * 12)[:300]
+        spans = [{"id": "c1", "start": text.index(name), "end": text.index(name) + len(name), "label": "COMPANY"},
+                 {"id": "ch1", "start": text.index(chain), "end": text.index(chain) + len(chain), "label": "CHAIN"},
+                 {"id": "m1", "start": text.index(metric), "end": text.index(metric) + len(metric), "label": "METRIC"}]
+        relations = [{"from": "c1", "to": "ch1", "type": kind}, {"from": "m1", "to": "c1" if d == 0 else "ch1",
+                                                                   "type": "MEASURES"}]
+        items += [Annotated(passage, spans, relations)]
+    return items, archive
+
+
 def test_labelstudio_corpus_round_trip_gives_identical_standoff_records(labelstudio_server, tmp_path):
     """Stand-off passages -> tasks with annotations (text from the archive) -> pull -> stand-off again."""
-    from train.corpus import read_standoff, standoff_files
+    from train.corpus import read_standoff
 
-    items = [item for f in standoff_files([CORPUS]) for item in read_standoff(f)]
-    sample = [i for i in items if i.relations][:4] + [i for i in items if not i.relations][:2]
+    sample, archive = corpus_sample(tmp_path)
     source = tmp_path / "sample.jsonl"
     source.write_text("".join(json.dumps(i.to_json(), ensure_ascii=False) + "\n" for i in sample), encoding="utf-8")
     args = ls_args(labelstudio_server, "corpus")
     assert cli("labelstudio", "setup", *args)[0] == 0
-    push = ("labelstudio", "push-corpus", *args, str(source), "--archive", str(ARCHIVE), "--with-annotations")
+    push = ("labelstudio", "push-corpus", *args, str(source), "--archive", str(archive), "--with-annotations")
     code, out, err = cli(*push)
     assert code == 0 and out.startswith(f"pushed {len(sample)} corpus passages"), err
     code, out, err = cli(*push)
