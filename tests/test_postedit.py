@@ -1,5 +1,5 @@
-"""Post-edits of predicted spans: the guide's METRIC start, and names repeated in a document."""
-from infer.postedit import propagate, trim_metrics
+"""Post-edits of predicted spans: the guide's METRIC start."""
+from infer.postedit import trim_metrics
 from infer.schema import load_schema
 from infer.spans import Span
 
@@ -23,14 +23,3 @@ def test_a_metric_starts_at_its_indicator_without_region_words_or_wancheng():
     assert [s.text for s in trim_metrics(text, spans, SCHEMA)] == [
         "规上工业增加值同比增长8.4%", "投资4608亿元", "全市完成增长"]  # nothing with a number left: kept whole
     assert all(text[s.start:s.end] == s.text for s in trim_metrics(text, spans, SCHEMA))
-
-
-def test_a_confident_name_is_tagged_at_its_repeats_and_an_official_by_the_bare_name():
-    # seed article 000: the full title once, the bare name later
-    text = "聊城市委书记李长萍到信发集团调研。李长萍强调，信发集团要做强有色金属产业链。"
-    spans = spans_in(text, [("聊城市委书记李长萍", "OFFICIAL", 0.97), ("信发集团", "COMPANY", 0.95)])
-    out = propagate(text, spans, SCHEMA, threshold=0.9)
-    assert [(s.text, s.label) for s in out] == [("聊城市委书记李长萍", "OFFICIAL"), ("信发集团", "COMPANY"),
-                                                ("李长萍", "OFFICIAL"), ("信发集团", "COMPANY")]
-    # an unsure span teaches nothing, and a repeat inside a predicted span is left to the tagger
-    assert propagate(text, [Span(0, 9, "OFFICIAL", text[:9], 0.5)], SCHEMA, threshold=0.9) == [Span(0, 9, "OFFICIAL", text[:9], 0.5)]
