@@ -170,8 +170,7 @@ def cmd_main(args) -> int:
     records = output / "seed_records.jsonl"
     write_tagged(Pipeline.load(output), config["data"]["seeds"], records)
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
-    summary = [f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}",
-               f"relations: {settings['combination']} chosen on dev"]
+    summary = [f"relations: {settings['combination']} chosen on dev"]
     tagger = Tagger(output)
     for split, examples in (("dev", dev), ("test", test)):
         if split in metrics:
@@ -185,6 +184,7 @@ def cmd_main(args) -> int:
             summary.append(f"{split} relation micro-F1 {chosen['gold_entities']['micro avg']['f1']:.4f} with gold "
                            f"entities, {chosen['predicted_entities']['micro avg']['f1']:.4f} end to end "
                            f"({chosen['gold_entities']['micro avg']['support']} relations)")
+    summary.insert(0, f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
     print("\n".join(summary))
     write_model_card(output, args.config, summary)
     return 0
