@@ -17,9 +17,9 @@ def spans_in(text: str, items: list[tuple[str, str, float]]) -> list[Span]:
 
 def test_a_metric_starts_at_its_indicator_without_region_words_or_wancheng():
     # the guide's own example: 全市规上工业增加值… -> 规上工业增加值同比增长8.4%
-    text = "上半年，全市规上工业增加值同比增长8.4%，完成投资4608亿元，全市完成增长。"
+    text = "上半年，全市规上工业增加值同比增长8.4%，完成投资4608亿元，全市完成增长，居全省第1。"
     spans = spans_in(text, [("全市规上工业增加值同比增长8.4%", "METRIC", 0.9), ("完成投资4608亿元", "METRIC", 0.8),
-                            ("全市完成增长", "METRIC", 0.5)])
+                            ("全市完成增长", "METRIC", 0.5), ("全省第1", "METRIC", 0.7)])
     assert [s.text for s in trim_metrics(text, spans, SCHEMA)] == [
-        "规上工业增加值同比增长8.4%", "投资4608亿元", "全市完成增长"]  # nothing with a number left: kept whole
+        "规上工业增加值同比增长8.4%", "投资4608亿元", "全市完成增长", "全省第1"]  # no number left / a rank's scope
     assert all(text[s.start:s.end] == s.text for s in trim_metrics(text, spans, SCHEMA))
