@@ -152,6 +152,13 @@ def compare_dev(table: Path, corpus: Path, archive: Path) -> dict:
             "correct": correct, "mismatches": mismatches}
 
 
+def without_text(result: dict) -> dict:
+    """The dev table's result as saved: mismatches name the passage, span and wrong fields only (their
+    texts are the archive's research-use text, printed to the console but never written to the repo)."""
+    return {**result, "mismatches": [{"passage": m["doc"], "span": m["para"],
+                                      "fields": [f for f in DEV_FIELDS if f in m]} for m in result["mismatches"]]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m bench.records", description=__doc__)
     parser.add_argument("--gold", default=str(ROOT / "annotations" / "gold"), help="Label Studio JSON exports")
@@ -175,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     if dev is None:
         print(f"note: {args.archive} not found: the corpus dev table is skipped", file=sys.stderr)
     else:
-        result["corpus_dev"] = dev
+        result["corpus_dev"] = without_text(dev)
     write_json(args.output, result)
     for name, res, fields in (("seed", result, FIELDS), ("corpus dev", dev, DEV_FIELDS)):
         if res is None:

@@ -186,6 +186,7 @@ def test_a_total_shared_by_coordinated_companies_measures_none_and_fenbie_pairs_
 
 
 def test_investment_before_de_measures_the_company_it_qualifies():
+    # the shape of a list in a county report (names changed: the archive's text stays out of the repo)
     spans = [("投资3.6亿元", "METRIC"), ("甲方", "COMPANY"), ("投资2.8亿元", "METRIC"), ("乙方", "COMPANY")]
     assert rule_pairs("投资3.6亿元的甲方新材料、投资2.8亿元的乙方装备等项目开工。", spans) == {
         ("投资3.6亿元", "甲方", "MEASURES"), ("投资2.8亿元", "乙方", "MEASURES")}
