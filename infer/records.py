@@ -21,7 +21,7 @@ from infer.inputs import InputError
 from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
 from infer.numbers import first_number, parse_metric
-from infer.relations import Relation, rule_relations
+from infer.relations import Relation, chain_core, rule_relations
 from infer.schema import Schema
 from infer.spans import Span
 
@@ -57,7 +57,6 @@ PERIOD = re.compile(
     rf"|近年来|近几年|近{_N}年|这{_N}年|过去{_N}年|{_N}年来|{_N}年前|全年"
     r"|“十[一二三四五六]五”(?:末|期间|以来|时期|初)?|如今|目前|现在|今天|这个月|新年伊始)"
 )
-
 
 
 def split_name(mention: str) -> tuple[str, str]:
@@ -102,8 +101,7 @@ def official_region(title: str, doc_region: str | None) -> str | None:
 
 
 def chain_key(name: str) -> str:
-    core = re.sub(r"(产业链条|产业链|链条|链|产业)$", "", normalize(name).text.replace("\n", "").strip())
-    return core + "产业链"
+    return chain_core(name) + "产业链"
 
 
 class _Periods:
