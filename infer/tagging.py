@@ -68,7 +68,7 @@ def count_documents(spec: str | Path) -> int | None:
     streamed); None for standard input, which can be read only once."""
     if str(spec) == STDIO:
         return None
-    return sum(1 for path in input_files(spec) for _ in read_documents(path))
+    return sum(1 for _ in read_inputs(spec))  # the same checks as the run, ids unique across files included
 
 
 def input_files(spec: str | Path) -> list[Path]:
