@@ -171,16 +171,19 @@ def cmd_main(args) -> int:
     write_tagged(Pipeline.load(output), config["data"]["seeds"], records)
     metrics = json.loads((output / "metrics.json").read_text(encoding="utf-8"))
     summary = [f"relations: {settings['combination']} chosen on dev"]
-    tagger = Tagger(output)
-    for split, examples in (("dev", dev), ("test", test)):
+    # dev's relation tables were made (and printed) while choosing the combination; test is tagged once here
+    tables = {"dev": settings["dev"][settings["combination"]] if dev else None}
+    if test:
+        report = relation_report(Tagger(output), test)
+        print("test relations:\n" + format_relation_report(report["tables"], report["reachable_end_to_end"]))
+        tables["test"] = next(t for name, t in report["tables"].items() if name.startswith("chosen"))
+    for split in ("dev", "test"):
         if split in metrics:
             summary.append(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
                            + ", ".join(f"{n} {metrics[split][n]['f1']:.4f}" for n in metrics[split]
                                        if n not in ("micro avg", "macro avg", "weighted avg")) + ")")
-        if examples:
-            report = relation_report(tagger, examples)
-            print(f"{split} relations:\n" + format_relation_report(report["tables"], report["reachable_end_to_end"]))
-            chosen = next(t for name, t in report["tables"].items() if name.startswith("chosen"))
+        chosen = tables.get(split)
+        if chosen:
             summary.append(f"{split} relation micro-F1 {chosen['gold_entities']['micro avg']['f1']:.4f} with gold "
                            f"entities, {chosen['predicted_entities']['micro avg']['f1']:.4f} end to end "
                            f"({chosen['gold_entities']['micro avg']['support']} relations)")
