@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
-from infer.io import ON_INTERRUPT, STDIO, exit_on_sigterm, output_stream
+from infer.io import ON_INTERRUPT, STDIO, OutputError, check_writable, exit_on_sigterm, output_stream
 from infer.model_folder import ModelError
 from infer.records import RecordError, read_span_documents, write_csvs
 from infer.relations import RelationModelError
@@ -87,11 +87,14 @@ def predict_main(argv: list[str]) -> int:
 
     try:
         refuse_overwriting_input(args.input, args.output)
+        check_writable(args.output)
+        if args.csv:
+            check_writable(Path(args.csv) / "companies.csv")
         total = count_documents(args.input)  # every document read and checked before the model loads
         pipeline = Pipeline.load(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
         with tqdm(desc="documents", unit="doc", total=total, file=sys.stderr) as bar:
             n = write_tagged(pipeline, args.input, args.output, args.docs_per_chunk, bar.update, args.csv)
-    except (InputError, ModelError, RelationModelError) as exc:
+    except (InputError, ModelError, RelationModelError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {n} documents to {'standard output' if args.output == STDIO else args.output}"
@@ -123,7 +126,7 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             model=args.model, input=args.input, output=args.output, docs_per_chunk=args.docs_per_chunk,
             batch_size=args.batch_size, quantize=args.quantize, num_workers=num_workers,
             cpus_per_worker=cpus, gpus_per_worker=gpus), address=args.ray_address)
-    except (InputError, ModelError, ray_engine.OutputError) as exc:
+    except (InputError, ModelError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {summary.documents} documents in {summary.shards} shards to {args.output} "
@@ -160,16 +163,19 @@ def records_main(argv: list[str]) -> int:
     try:
         if args.output != STDIO and Path(args.output).resolve() == Path(args.input).resolve():
             raise InputError(f"--output {args.output} would overwrite the input; write to another file")
+        check_writable(args.output)
+        if args.csv:
+            check_writable(Path(args.csv) / "companies.csv")
         texts = {d.id: d.text for d in read_inputs(args.texts)} if args.texts else None
         outputs = [doc.to_dict() for doc in read_span_documents(args.input, load_schema(args.schema), texts)]
-    except (InputError, RecordError, SchemaError) as exc:
+        with output_stream(args.output) as out:
+            for row in outputs:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        if args.csv:
+            write_csvs(outputs, Path(args.csv))
+    except (InputError, RecordError, SchemaError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    with output_stream(args.output) as out:
-        for row in outputs:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if args.csv:
-        write_csvs(outputs, Path(args.csv))
     print(f"wrote records of {len(outputs)} documents to {args.output}", file=sys.stderr)
     return 0
 

@@ -9,14 +9,15 @@ would output. A span's score is the mean probability of its tokens' predicted ta
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 import torch
 
 from infer.spans import Span
 
 
-def decode(tags: Sequence[str], probs: Sequence[float]) -> list[Span]:
-    """Spans (token offsets) from per-token IOB2 tags (possibly ill-formed) and each tag's probability."""
+def decode(tags: Iterable[str], probs: Sequence[float]) -> list[Span]:
+    """Spans (token offsets) from per-token IOB2 tags (possibly ill-formed; any iterable, so a long
+    document's tags need not be a list) and each tag's probability."""
     spans: list[Span] = []
     start, label = -1, ""
 
@@ -25,7 +26,9 @@ def decode(tags: Sequence[str], probs: Sequence[float]) -> list[Span]:
             window = probs[start:end]
             spans.append(Span(start, end, label, score=float(sum(window) / len(window))))
 
+    n = 0
     for i, tag in enumerate(tags):
+        n = i + 1
         prefix, _, kind = tag.partition("-")
         if prefix == "O" or not kind:
             close(i)
@@ -33,7 +36,7 @@ def decode(tags: Sequence[str], probs: Sequence[float]) -> list[Span]:
         elif prefix == "B" or kind != label:
             close(i)
             start, label = i, kind
-    close(len(tags))
+    close(n)
     return spans
 
 

@@ -6,7 +6,12 @@ positions are the same thing up to skipped whitespace. Training and inference sh
 """
 from __future__ import annotations
 
+import re
+from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
+
+_NON_SPACE = re.compile(r"\S+")
 
 
 class CharEncoder:
@@ -39,9 +44,13 @@ class CharEncoder:
         return [cache[ch] if ch in cache else char_id(ch) for ch in map(text.__getitem__, positions)]
 
 
-def token_positions(text: str) -> list[int]:
-    """Indices of the characters of `text` that become tokens: one per non-space character."""
-    return [i for i, ch in enumerate(text) if not ch.isspace()]
+def token_positions(text: str) -> array:
+    """Indices of the characters of `text` that become tokens: one per non-space character (a
+    4-byte array: a long document's positions cost 4 bytes a character, not a Python int each)."""
+    positions = array("i")
+    for run in _NON_SPACE.finditer(text):
+        positions.extend(range(run.start(), run.end()))
+    return positions
 
 
 @dataclass(frozen=True)
@@ -67,13 +76,37 @@ def windows(n_tokens: int, size: int, stride: int) -> list[Window]:
         start = end - stride
 
 
-def owner_windows(n_tokens: int, spans: list[Window]) -> list[int]:
-    """For each token, the window that sees it farthest from an edge (used to merge predictions)."""
-    best = [-1] * n_tokens
-    margin = [-1] * n_tokens
-    for w_index, w in enumerate(spans):
-        for t in range(w.start, w.end):
-            m = min(t - w.start, w.end - 1 - t)
-            if m > margin[t]:
-                margin[t], best[t] = m, w_index
+def _owner(t: int, spans: list[Window], starts: list[int]) -> int:
+    """The window that sees token `t` farthest from an edge (the earliest on a tie)."""
+    best, margin = -1, -1
+    for w_index in range(bisect_right(starts, t) - 1, -1, -1):
+        w = spans[w_index]
+        if w.end <= t:
+            break
+        m = min(t - w.start, w.end - 1 - t)
+        if m >= margin:
+            best, margin = w_index, m
     return best
+
+
+def owned_runs(spans: list[Window]) -> list[tuple[int, int]]:
+    """For each window, the tokens [lo, hi) whose prediction it gives: those it sees farthest from an
+    edge (the earliest window on a tie), so every token has context on both sides where it can.
+
+    The owner of a token never decreases along the text, so each window owns one run, found by
+    binary search on the token index: no per-token list, whatever the document's length."""
+    starts = [w.start for w in spans]
+    n = spans[-1].end if spans else 0
+
+    def first_owned_by_at_least(w_index: int) -> int:
+        lo, hi = 0, n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if _owner(mid, spans, starts) >= w_index:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    bounds = [first_owned_by_at_least(w) for w in range(len(spans))] + [n]
+    return list(zip(bounds, bounds[1:]))

@@ -23,6 +23,30 @@ ON_INTERRUPT = ("Ctrl-C or SIGTERM stops it with nothing half-written (outputs a
                 "that writes the same output")
 
 
+class OutputError(ValueError):
+    """An output that cannot be written where the user asked: a read-only or missing location, a
+    file where a folder must be, a folder of shards that is not ours."""
+
+
+def check_writable(path: str | Path) -> None:
+    """An OutputError now, before any work, when `path` could not be written: a temporary file is
+    made and removed in its folder (or, when that folder does not exist yet, in its nearest existing
+    parent, so nothing is created by the check)."""
+    if str(path) == STDIO:
+        return
+    folder = Path(path).absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(f"{folder} is not a folder")
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(Path(path)), suffix=".tmp", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
 def temp_prefix(path: Path) -> str:
     """`.NAME.PID.`: the hidden prefix of this process's temporary siblings of `path`."""
     return f".{path.name}.{os.getpid()}."
@@ -64,9 +88,12 @@ def exit_on_sigterm() -> None:
 def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
     """Open a temporary file next to `path`; it replaces `path` only if the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(path)
-    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(path)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
+    except OSError as exc:  # a read-only or vanished location: the user's to fix, not a traceback
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle

@@ -31,16 +31,12 @@ from itertools import islice
 from pathlib import Path
 
 from infer.inputs import Document
-from infer.io import atomic_writer, write_json
+from infer.io import OutputError, atomic_writer, write_json
 from infer.model_folder import folder_sha256
 from infer.tagging import chunked, read_inputs, tag_chunk
 
 MANIFEST = "manifest.json"
 SHARDS_PER_WORKER_PER_WAVE = 16  # chunks held in the driver at once = this x workers
-
-
-class OutputError(ValueError):
-    """An output folder this engine cannot safely write into."""
 
 
 @dataclass(frozen=True)

@@ -8,18 +8,23 @@ of the same forward pass are kept on the document for the relation head.
 """
 from __future__ import annotations
 
-from bisect import bisect_left
+from array import array
+from itertools import islice
 from pathlib import Path
 
 import torch
 
 from infer.decode import bio_constraints, decode, viterbi
 from infer.documents import Doc, prepare
-from infer.encoding import CharEncoder, owner_windows, windows
+from infer.encoding import CharEncoder, owned_runs, windows
 from infer.model_folder import load_tagger_parts
 from infer.schema import Schema
 from infer.postedit import trim_metrics
 from infer.spans import Span
+
+# Windows tagged per pool: enough batches that sorting by length inside a pool keeps padding low,
+# few enough that a pool's ids, tags and probabilities are a fixed amount of memory.
+POOL_BATCHES = 16
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -114,34 +119,35 @@ class Tagger:
 
     def tag(self, docs: list[Doc], with_states: bool = False) -> list[Doc]:
         """Fill each prepared document's entities (ids e1, e2, ... in text order, offsets into its
-        original text) and, `with_states`, its encoder states [tokens, hidden]; returns `docs`."""
-        plans = []
-        chunks: list[list[int]] = []
-        for doc in docs:
-            ids = self.encoder.ids(doc.norm.text, doc.positions)
-            spans = windows(len(ids), self.window_chars, self.stride)
-            plans.append((spans, len(chunks)))
-            chunks += [ids[w.start : w.end] for w in spans]
-        tagged, states = self._tag_windows(chunks, with_states)
-        for doc, (spans, first) in zip(docs, plans):
-            # owner_windows is non-decreasing (windows are ordered), so each window owns one
-            # contiguous run of tokens: merge by slicing rather than token by token.
-            owners = owner_windows(len(doc.positions), spans)
-            tag_ids: list[int] = []
-            probs: list[float] = []
-            pieces: list[torch.Tensor] = []
-            for w_index, w in enumerate(spans):
-                lo, hi = bisect_left(owners, w_index) - w.start, bisect_left(owners, w_index + 1) - w.start
-                window_ids, window_probs = tagged[first + w_index]
-                tag_ids += window_ids[lo:hi]
-                probs += window_probs[lo:hi]
+        original text) and, `with_states`, its encoder states [tokens, hidden]; returns `docs`.
+
+        Windows are encoded and tagged a pool at a time (POOL_BATCHES batches, sorted by length
+        inside the pool) and each window's owned tokens go straight into compact per-document
+        arrays (one byte for the tag, four for its probability), so the working memory is one
+        pool of windows however long a document is."""
+        plans = [windows(len(doc.positions), self.window_chars, self.stride) for doc in docs]
+        runs = [owned_runs(plan) for plan in plans]
+        tag_ids = [array("B", bytes(len(doc.positions))) for doc in docs]
+        probs = [array("f", bytes(4 * len(doc.positions))) for doc in docs]
+        pieces: list[list[torch.Tensor]] = [[] for _ in docs]
+        jobs = ((d, w) for d, plan in enumerate(plans) for w in range(len(plan)))
+        while pool := list(islice(jobs, POOL_BATCHES * self.batch_size)):
+            chunks = [self.encoder.ids(docs[d].norm.text, docs[d].positions[plans[d][w].start : plans[d][w].end])
+                      for d, w in pool]
+            tagged, states = self._tag_windows(chunks, with_states)
+            for k, (d, w) in enumerate(pool):
+                (lo, hi), start = runs[d][w], plans[d][w].start
+                path, window_probs = tagged[k]
+                tag_ids[d][lo:hi] = array("B", path[lo - start : hi - start])
+                probs[d][lo:hi] = array("f", window_probs[lo - start : hi - start])
                 if with_states:
-                    pieces.append(states[first + w_index][lo:hi])
+                    pieces[d].append(states[k][lo - start : hi - start])
+        for d, doc in enumerate(docs):
             if with_states:
-                doc.states = torch.cat(pieces) if pieces else torch.zeros(0, 0)
-            tags = [self.id2label[t] for t in tag_ids]
+                doc.states = torch.cat(pieces[d]) if pieces[d] else torch.zeros(0, 0)
             doc.entities = []
-            for n, span in enumerate(decode(tags, probs), 1):
+            tags = map(self.id2label.__getitem__, tag_ids[d])
+            for n, span in enumerate(decode(tags, probs[d]), 1):
                 start, end = doc.norm.to_original(doc.positions[span.start], doc.positions[span.end - 1] + 1)
                 doc.entities.append(Span(start, end, span.label, doc.text[start:end], round(span.score, 4), f"e{n}"))
             if self.schema is not None:  # a model folder's tagger (not another label set's): the guide's METRIC start

@@ -1,6 +1,6 @@
 from hypothesis import given, strategies as st
 
-from infer.encoding import CharEncoder, owner_windows, windows
+from infer.encoding import CharEncoder, owned_runs, windows
 from train.vocab import build_tokenizer, build_vocab, gb2312_chars
 
 
@@ -12,8 +12,15 @@ def test_windows_cover_every_token_with_overlap(n, size, data):
     assert all(w.end - w.start <= size for w in ws)
     for a, b in zip(ws, ws[1:]):
         assert a.end - b.start == stride
-    owners = owner_windows(n, ws)
-    assert all(ws[o].start <= t < ws[o].end for t, o in enumerate(owners))
+    # each token is owned by the window that sees it farthest from an edge, the earliest on a tie
+    owner = [-1] * n
+    margin = [-1] * n
+    for w_index, w in enumerate(ws):
+        for t in range(w.start, w.end):
+            if min(t - w.start, w.end - 1 - t) > margin[t]:
+                margin[t], owner[t] = min(t - w.start, w.end - 1 - t), w_index
+    runs = owned_runs(ws)
+    assert [w for w, (lo, hi) in enumerate(runs) for _ in range(lo, hi)] == owner
 
 
 def test_vocab_and_one_token_per_character(root):

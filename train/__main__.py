@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser
 from infer.inputs import InputError
-from infer.io import ON_INTERRUPT, atomic_writer, exit_on_sigterm, write_json
+from infer.io import ON_INTERRUPT, OutputError, atomic_writer, check_writable, exit_on_sigterm, write_json
 from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
@@ -210,6 +210,7 @@ def refuse_overwriting(out: str | Path, inputs) -> None:
         source = Path(name).resolve()
         if target == source or (source.is_dir() and source in target.parents and target.suffix in (".json", ".jsonl")):
             raise DataError(f"--out {out} would overwrite the input {name}; write to another file")
+    check_writable(out)
 
 
 def cmd_corpus_select(args) -> int:
@@ -406,7 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     exit_on_sigterm()
     try:
         return args.func(args)
-    except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError, LabelStudioError) as exc:
+    except (ConfigError, DataError, SchemaError, ModelError, InputError, RelationModelError, LabelStudioError,
+            OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from infer.encoding import CharEncoder
-from infer.io import write_json
+from infer.io import check_writable, write_json
 from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_folder, move_into_place, new_staging,
                                 quiet_transformers, save_tagger)
 from infer.tagger import Tagger
@@ -196,6 +196,7 @@ def check_output_folder(output: Path) -> None:
     if output.exists() and not is_model_folder(output):
         raise ConfigError(f"output {output} exists and is not a chain-ie model folder (no "
                           f"{', '.join(MARKERS)}); fit never deletes it: choose another output")
+    check_writable(output)  # the staging folder is its sibling: a read-only place fails now, not after training
 
 
 def _checked_splits(config: dict, schema: Schema) -> tuple[list[Example], list[Example], list[Example]]:
