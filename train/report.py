@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -246,9 +247,7 @@ def document_errors(examples: Sequence[Example], cases: list[ErrorCase],
                     relations: list[RelationError]) -> list[DocumentErrors]:
     """Every evaluated document with its errors in paragraph and text order, the most errors first
     (then by name), so the documents worth reading come first."""
-    paragraphs = {ex.doc: 0 for ex in examples}
-    for ex in examples:
-        paragraphs[ex.doc] += 1
+    paragraphs = Counter(ex.doc for ex in examples)
     spans: dict[str, list[ErrorCase]] = {doc: [] for doc in paragraphs}
     rels: dict[str, list[RelationError]] = {doc: [] for doc in paragraphs}
     for case in sorted(cases, key=lambda c: (examples[c.example].para, c.start)):
@@ -306,7 +305,7 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .legend span{display:inline-block;padding:2px 8px;margin-right:8px;border-radius:3px}
 details{margin:.4em 0}details>summary{cursor:pointer;padding:2px 0}details[id]{border-left:3px solid #ddd;padding-left:8px}
 pre{white-space:pre-wrap;word-break:break-all;background:#f8f8f8;padding:8px;font-size:12px}
-table.provenance th{text-align:left}code{font-size:13px;word-break:break-all}"""
+table.provenance th{text-align:left;white-space:nowrap}code{font-size:13px;word-break:break-all}"""
 ERROR_HEADER = "<tr><th>#</th><th>where</th><th>kind</th><th>chars</th><th>score</th><th>in context</th></tr>"
 
 
