@@ -112,6 +112,9 @@ ROWS = [
     ("evaluate: output in /proc", {"e/a.json": "[]"},
      ["train", "evaluate", "--model", "{tmp}/m", "--data", "{tmp}/e/a.json", "--output", "/proc/chain-ie/eval.json"],
      "cannot write"),
+    ("evaluate --report names a file, not a folder", {"e/a.json": "[]", "report.html": "keep me"},
+     ["train", "evaluate", "--model", "{tmp}/m", "--data", "{tmp}/e/a.json", "--output", "{tmp}/out.json",
+      "--report", "{tmp}/report.html"], "a file, not a folder"),
     ("infer: a bad line is found before the model loads",
      {"in.jsonl": '{"id": "a", "text": "信发集团"}\n{"id": "a", "text": "x"}\n'}, INFER, "duplicate id 'a'"),
 ]

@@ -131,12 +131,17 @@ def test_evaluate_writes_a_report(tiny_model, root, tmp_path):
     assert page.count("data:image/png;base64,") == 2 and "004_e34ce637d7128e12 ¶" in page
 
 
-def test_evaluate_scores_a_recipe_split_with_relation_tables(tiny_model, tmp_path, capsys):
+def test_evaluate_scores_a_recipe_split_with_relation_tables(tiny_model, root, tmp_path, capsys):
+    from infer.model_folder import file_sha256
     from train.__main__ import main
 
     out = tmp_path / "eval.json"
     assert main(["evaluate", "--model", str(tiny_model), "--config", str(tiny_model / "config.yaml"),
-                 "--split", "dev", "--output", str(out)]) == 0
+                 "--split", "dev", "--output", str(out), "--report", str(tmp_path / "report")]) == 0
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert f"{tiny_model / 'config.yaml'} (dev split)" in page and 'class="relations"' in page
+    for hashed in (tiny_model / "config.yaml", root / "annotations/gold/004_e34ce637d7128e12.json"):
+        assert file_sha256(hashed) in page  # the provenance: the recipe and the exports it reads
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["seqeval"]["METRIC"]["support"] == 43  # the recipe's dev document, as in metrics.json
     tables = result["relations"]["tables"]["rules"]

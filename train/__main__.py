@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
-from train.data import DataError, load_examples
+from train.data import DataError, export_files, load_examples
 from train.labelstudio import LabelStudioError, add_parser as add_labelstudio_parser
 from train.validate import seed_documents, validate
 
@@ -92,6 +93,8 @@ def cmd_evaluate(args) -> int:
     if args.report and importlib.util.find_spec("matplotlib") is None:
         print("error: --report draws its charts with matplotlib: pip install -e '.[report]'", file=sys.stderr)
         return 2
+    if args.report and Path(args.report).exists() and not Path(args.report).is_dir():
+        raise DataError(f"--report {args.report}: a file, not a folder to write report.html into")
     if args.cluener:
         from train.pretrain import cluener_table, load_encoder_tagger
 
@@ -102,17 +105,20 @@ def cmd_evaluate(args) -> int:
         print(f"saved to {out}")
         return 0
     if args.config:
-        from train.fit import split_examples
+        from train.fit import gold_files, split_examples
 
         if args.data:
             raise DataError("give --data or --config, not both")
-        train, dev, test = split_examples(load_config(args.config))
+        config = load_config(args.config)
+        train, dev, test = split_examples(config)
         examples = {"train": train, "dev": dev, "test": test}[args.split]
+        files = [Path(args.config), *gold_files(config)]
         args.data = [f"{args.config} ({args.split} split)"]
     elif not args.data:
         raise DataError("give --config (a recipe's dev or test split), --data (Label Studio exports) or --cluener")
     else:
         examples = load_examples(args.data, set(args.docs) if args.docs else None)
+        files = export_files(args.data)
     tagger = Tagger(args.model)
     if not examples:
         raise DataError("no annotated examples to evaluate (check --data and --docs, or the recipe's split)")
@@ -122,17 +128,19 @@ def cmd_evaluate(args) -> int:
     from train.relations import format_relation_report, relation_report
 
     relations = relation_report(tagger, examples)
-    print(format_relation_report(relations["tables"], relations["reachable_end_to_end"]))
+    print(format_relation_report(relations.tables, relations.reachable_end_to_end))
     if args.report:
-        from train.report import write_report
+        from train.report import Evaluation, provenance, write_report
 
         source = " ".join(args.data) + (f" (docs {' '.join(args.docs)})" if args.docs else "")
-        page = write_report(args.report, examples, predictions, table, tagger.schema,
-                            f"chain-ie evaluation: {args.model}", source)
+        command = shlex.join(["python", "-m", "train", *args.argv])
+        evaluation = Evaluation(examples, predictions, table, relations,
+                                provenance(Path(args.model), source, files, command))
+        page = write_report(args.report, evaluation, tagger.schema, f"chain-ie evaluation: {args.model}")
         print(f"report: {page}")
     out = Path(args.output or Path(args.model) / "eval.json")
     write_json(out, {"model": str(args.model), "data": args.data, "docs": args.docs, "seqeval": table,
-                     "relations": relations})
+                     "relations": relations.to_json()})
     print(f"saved to {out}")
     return 0
 
@@ -175,8 +183,8 @@ def cmd_main(args) -> int:
     tables = {"dev": settings["dev"][settings["combination"]] if dev else None}
     if test:
         report = relation_report(Tagger(output), test)
-        print("test relations:\n" + format_relation_report(report["tables"], report["reachable_end_to_end"]))
-        tables["test"] = next(t for name, t in report["tables"].items() if name.startswith("chosen"))
+        print("test relations:\n" + format_relation_report(report.tables, report.reachable_end_to_end))
+        tables["test"] = report.tables[report.chosen]
     for split in ("dev", "test"):
         if split in metrics:
             summary.append(f"{split} micro-F1 {metrics[split]['micro avg']['f1']:.4f} ("
@@ -381,8 +389,10 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--docs", nargs="*", default=None, help="only these documents (e.g. the dev split)")
     p.add_argument("--output", default=None, help="JSON results (default: MODEL/eval.json)")
     p.add_argument("--report", default=None, metavar="DIR",
-                   help="also write DIR/report.html: P/R/F1 bars, a span-label confusion matrix and the 20 worst "
-                   "errors in context (one self-contained file)")
+                   help="also write DIR/report.html (one self-contained file): P/R/F1 bars, a span-label confusion "
+                   "matrix, relation P/R/F1 per type (gold entities and end to end), the 20 worst span errors in "
+                   "context, each document's span and relation errors, and provenance (model and data hashes, "
+                   "recipe, version, date, command)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("relations", help="train the relation head on the train docs, choose rules/model/union/"
@@ -404,6 +414,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else argv  # the command line a report quotes
     exit_on_sigterm()
     try:
         return args.func(args)

@@ -89,6 +89,17 @@ def _is_charnet(base: str) -> bool:
     return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == MODEL_TYPE
 
 
+def gold_files(config: dict) -> list[Path]:
+    """The files recipe_examples reads the gold from: the exports, and the stand-off corpus when its
+    archive is there (each passage's text is checked against the sha256 on its stand-off line, so
+    these files' hashes pin the corpus text too)."""
+    data = config["data"]
+    files = export_files(data["exports"])
+    if data["corpus"] and Path(data["archive"]).is_dir():
+        files += standoff_files(data["corpus"])
+    return files
+
+
 def recipe_examples(config: dict) -> list[Example]:
     """The recipe's gold: its Label Studio exports plus its stand-off corpus materialised from the
     archive (without the archive: one note, and the corpus is left out)."""
@@ -247,10 +258,9 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
 
 
 def _data_hashes(config: dict, intermediate_rows: int, augmented: list[Example]) -> dict[str, str]:
-    """SHA-256 of every file the model learnt from: exports, stand-off corpus, CLUENER (when used)
+    """SHA-256 of every file the model learnt from: exports, stand-off corpus (gold_files), CLUENER (when used)
     and a local pretrained encoder's weights."""
-    hashes = {str(f): file_sha256(f) for f in export_files(config["data"]["exports"])}
-    hashes.update({str(f): file_sha256(f) for f in standoff_files(config["data"]["corpus"])})
+    hashes = {str(f): file_sha256(f) for f in gold_files(config)}
     if intermediate_rows:
         cluener = Path(config["data"]["intermediate"]["cluener"])
         hashes[str(cluener)] = file_sha256(cluener)

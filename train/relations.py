@@ -11,7 +11,7 @@ tagger's entities, and the best is written to MODEL_DIR/relations/ with its dev 
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -33,11 +33,16 @@ L2 = 0.01  # on the weights, not the biases: there are far more features than po
 Key = tuple  # (doc, para, src start, src end, src label, tgt start, tgt end, tgt label, type)
 
 
+def example_docs(examples: list[Example]) -> list[Doc]:
+    """Each example paragraph as a one-paragraph document, untagged (what the tagger and the
+    extractors take)."""
+    return [prepare(ex.doc, ex.text, [Paragraph(0, 0, ex.text)]) for ex in examples]
+
+
 def tagged_examples(tagger: Tagger, examples: list[Example]) -> list[Doc]:
-    """Each example paragraph as a one-paragraph document, tagged once: its predicted entities and
-    the encoder states the relation features read (the same pass `python -m infer` makes)."""
-    docs = [prepare(ex.doc, ex.text, [Paragraph(0, 0, ex.text)]) for ex in examples]
-    return tagger.tag(docs, with_states=True)
+    """The example documents tagged once: their predicted entities and the encoder states the
+    relation features read (the same pass `python -m infer` makes)."""
+    return tagger.tag(example_docs(examples), with_states=True)
 
 
 def with_gold(docs: list[Doc], examples: list[Example]) -> list[Doc]:
@@ -70,14 +75,33 @@ def score_relations(gold: set[Key], pred: set[Key], types: list[str]) -> dict:
     return table
 
 
-def score_extractor(extractor: RelationExtractor, examples: list[Example], docs: list[Doc]) -> dict:
-    """Strict table of an extractor on example paragraphs, given as tagged documents whose entities
+@dataclass(frozen=True)
+class ParagraphKeys:
+    """One example paragraph's strict keys: its gold relations and an extractor's. Kept per
+    paragraph so a report can list each document's missed (gold - pred) and spurious (pred - gold)."""
+
+    gold: frozenset[Key]
+    pred: frozenset[Key]
+
+
+def keys_by_paragraph(extractor: RelationExtractor, examples: list[Example], docs: list[Doc]
+                      ) -> list[ParagraphKeys]:
+    """Gold and predicted keys of each example paragraph, given as tagged documents whose entities
     are the mentions to relate (gold or predicted)."""
-    gold, pred = set(), set()
-    for ex, doc, rels in zip(examples, docs, extractor.relations(docs)):
-        gold |= relation_keys(ex, ex.spans, ex.relations)
-        pred |= relation_keys(ex, doc.entities, rels)
-    return score_relations(gold, pred, extractor.schema.relation_names)
+    return [ParagraphKeys(frozenset(relation_keys(ex, ex.spans, ex.relations)),
+                          frozenset(relation_keys(ex, doc.entities, rels)))
+            for ex, doc, rels in zip(examples, docs, extractor.relations(docs), strict=True)]
+
+
+def score_paragraphs(paragraphs: list[ParagraphKeys], types: list[str]) -> dict:
+    """The strict table over all paragraphs (keys carry doc and paragraph, so the union is exact)."""
+    return score_relations(set().union(*(p.gold for p in paragraphs)), set().union(*(p.pred for p in paragraphs)),
+                           types)
+
+
+def score_extractor(extractor: RelationExtractor, examples: list[Example], docs: list[Doc]) -> dict:
+    """Strict table of an extractor on example paragraphs (see keys_by_paragraph)."""
+    return score_paragraphs(keys_by_paragraph(extractor, examples, docs), extractor.schema.relation_names)
 
 
 def gap_distribution(examples: list[Example], gold_docs: list[Doc], schema: Schema) -> dict:
@@ -188,17 +212,42 @@ def train_relations(model_dir: str | Path, train: list[Example], dev: list[Examp
     return settings
 
 
-def relation_report(tagger: Tagger, examples: list[Example]) -> dict:
+ENTITIES = ("gold_entities", "predicted_entities")  # the mentions related: gold, or the tagger's (end to end)
+
+
+@dataclass(frozen=True)
+class RelationReport:
+    """Strict relation tables of several extractors, and the chosen one's keys per paragraph (which
+    the HTML report lists as each document's relation errors; they stay out of eval.json)."""
+
+    tables: dict[str, dict[str, dict]]  # extractor name -> ENTITIES -> strict table (score_relations)
+    reachable_end_to_end: int
+    chosen: str  # the name in `tables` of the model folder's combination
+    paragraphs: dict[str, list[ParagraphKeys]]  # the chosen extractor's, by ENTITIES
+
+    def to_json(self) -> dict:
+        return {"reachable_end_to_end": self.reachable_end_to_end, "tables": self.tables}
+
+
+def compare_extractors(extractors: dict[str, RelationExtractor], chosen: str, examples: list[Example],
+                       predicted: list[Doc]) -> RelationReport:
+    """Each extractor scored on the examples with gold entities and with the tagged documents'
+    (`predicted`, see tagged_examples) entities."""
+    entities = dict(zip(ENTITIES, (with_gold(predicted, examples), predicted)))
+    found = {name: {kind: keys_by_paragraph(extractor, examples, docs) for kind, docs in entities.items()}
+             for name, extractor in extractors.items()}
+    tables = {name: {kind: score_paragraphs(paragraphs, extractors[name].schema.relation_names)
+                     for kind, paragraphs in by_kind.items()} for name, by_kind in found.items()}
+    return RelationReport(tables, reachable(examples, predicted), chosen, found[chosen])
+
+
+def relation_report(tagger: Tagger, examples: list[Example]) -> RelationReport:
     """Strict relation tables of the rules and of the model folder's chosen combination, with gold
     entities and with the tagger's entities (the end to end figure)."""
-    pred = tagged_examples(tagger, examples)
-    gold = with_gold(pred, examples)
-    extractors = {"rules": RelationExtractor(tagger.schema)}
     chosen = RelationExtractor.load(tagger.model_dir, tagger.schema)
-    extractors[f"chosen ({chosen.combination})"] = chosen
-    report = {name: {"gold_entities": score_extractor(ex, examples, gold),
-                     "predicted_entities": score_extractor(ex, examples, pred)} for name, ex in extractors.items()}
-    return {"reachable_end_to_end": reachable(examples, pred), "tables": report}
+    name = f"chosen ({chosen.combination})"
+    extractors = {"rules": RelationExtractor(tagger.schema), name: chosen}
+    return compare_extractors(extractors, name, examples, tagged_examples(tagger, examples))
 
 
 def format_relation_report(report: dict, reachable_end_to_end: int) -> str:
