@@ -53,3 +53,20 @@ def test_runs_of_digits_across_a_window_edge_stay_one_span():
     text = "产值" + "1234567890" * 3 + "元"
     [ents] = stand_in(12, 4).predict([text])
     assert [(e.start, e.end) for e in ents] == [(2, 32)]
+
+
+def test_a_pool_at_a_time_gives_the_spans_of_all_windows_at_once(monkeypatch):
+    """Working memory is one pool of windows: documents longer than a pool (and pools that cut through
+    a document) get the spans they get with every window tagged in one go."""
+    import infer.tagger
+
+    texts = ["产值" + "12345元，增长7.5%，" * 40, "实施(shí)" + "2024年" * 30, "无数字", "9" * 77]
+    whole = stand_in(12, 4).predict(texts)
+    monkeypatch.setattr(infer.tagger, "POOL_BATCHES", 1)
+    pooled = Tagger.from_model(DigitsAreMetrics(), TOKENIZER, 12, 4, batch_size=3)
+    seen = []
+    tag_windows = pooled._tag_windows
+    monkeypatch.setattr(pooled, "_tag_windows", lambda chunks, states: seen.append(len(chunks)) or tag_windows(chunks, states))
+    assert pooled.predict(texts) == whole
+    assert max(seen) == 3 and len(seen) > 40  # never more than one pool of windows in memory
+    assert sum(len(ents) for ents in whole) == 40 * 3 + 30 + 1  # 12345, 7, 5 (the point is no digit); 2024; 9s
