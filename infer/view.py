@@ -290,7 +290,8 @@ def index_page(pages: list[Page], names: list[str], schema: Schema) -> str:
     return (
         f'<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8"><meta name="generator" content="{GENERATOR}">'
         f"<title>chain-ie documents</title><style>{stylesheet(schema)}main{{display:block}}</style></head>\n<body>"
-        f"<header><h1>{len(pages)} document{'' if len(pages) == 1 else 's'}</h1></header>\n<main><table><tr><th>document</th><th>characters</th>"
+        f"<header><h1>{len(pages)} document{'' if len(pages) == 1 else 's'}</h1></header>\n"
+        f'<main><table class="documents"><tr><th>document</th><th>characters</th>'
         f"{head}<th>relations</th><th>records</th></tr>" + "".join(rows) + "</table></main>\n</body></html>\n"
     )
 
@@ -343,8 +344,8 @@ def write_view(pages: list[Page], schema: Schema, output: str | Path) -> None:
     try:
         stage.mkdir()
         for page, name in zip(pages, names):
-            (stage / name).write_text(document_page(page, schema), encoding="utf-8")
-        (stage / "index.html").write_text(index_page(pages, names, schema), encoding="utf-8")
+            (stage / name).write_bytes(document_page(page, schema).encode("utf-8"))  # the text's \r kept
+        (stage / "index.html").write_bytes(index_page(pages, names, schema).encode("utf-8"))
         if out.exists():
             os.rename(out, old)
         os.rename(stage, out)
