@@ -192,8 +192,9 @@ def view_parser() -> ArgumentParser:
         f"Interrupting: {ON_INTERRUPT}.",
     )
     parser.add_argument("--input", required=True,
-                        help="the output of `python -m infer` (or of `python -m infer records`), or a spans JSONL "
-                        'with "text" per line (relations and records then come from the rules); - for standard input '
+                        help="the output of `python -m infer` (or of `python -m infer records`), shown as it is; or a "
+                        'spans JSONL with "text" per line and no records, whose records are built as `python -m infer '
+                        "records` builds them (relations from the rules when a line has none); - for standard input "
                         "(required)")
     parser.add_argument("--texts", default=None,
                         help="the documents the input was tagged from (what `python -m infer --input` read), joined "

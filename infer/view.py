@@ -91,7 +91,7 @@ header{padding:10px 20px;background:#fff;border-bottom:1px solid #ddd}
 header h1{font-size:18px;margin:0 0 4px}
 header p{margin:2px 0;color:#555;font-size:13px}
 .legend mark{margin-right:8px}
-main{display:grid;grid-template-columns:minmax(0,1.15fr) minmax(0,1fr);gap:16px;padding:16px 20px;align-items:start}
+main{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:16px;padding:16px 20px;align-items:start}
 @media (max-width:900px){main{grid-template-columns:minmax(0,1fr)}}
 .text{background:#fff;border:1px solid #ddd;padding:14px 18px;white-space:pre-wrap;overflow-wrap:anywhere;font-size:16px;line-height:1.9}
 aside{position:sticky;top:0;max-height:100vh;overflow:auto;font-size:13px}
@@ -100,7 +100,8 @@ aside h2:first-child{margin-top:0}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#efefea;font-weight:600}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.records td:first-child{min-width:9em}
 mark,a.span{color:inherit;border-radius:2px;padding:1px 0;margin:0 1px;text-decoration:none;box-decoration-break:clone;-webkit-box-decoration-break:clone}
 mark:target{outline:2px solid #111;outline-offset:1px}
 a.span:hover{outline:1px solid #111}
