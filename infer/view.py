@@ -135,7 +135,7 @@ def marked_text(text: str, entities: list[Span], anchors: dict[str, str], classe
     def open_tag(e: Span, first: bool) -> str:
         anchor = f' id="{anchors[e.id]}"' if first else ""
         return (f'<mark{anchor} class="{classes[e.label]}" title="{escape(_title(e))}" '
-                f'data-e="{escape(e.id)}">')
+                f'data-e="{escape(str(e.id))}">')
 
     bounds = sorted({0, len(text)} | {e.start for e in entities} | {e.end for e in entities})
     out: list[str] = []
@@ -161,9 +161,7 @@ def marked_text(text: str, entities: list[Span], anchors: dict[str, str], classe
     return "".join(out)
 
 
-def _link(anchor: str | None, text: str, cls: str, title: str) -> str:
-    if anchor is None:
-        return escape(text)
+def _link(anchor: str, text: str, cls: str, title: str) -> str:
     return f'<a class="span {cls}" href="#{anchor}" title="{escape(title)}">{escape(text)}</a>'
 
 
@@ -176,8 +174,8 @@ class _Links:
         self.anchors, self.classes = anchors, classes
 
     def entity(self, entity_id: object, start: object = None, end: object = None) -> Span | None:
-        return self.by_id.get(entity_id) if isinstance(entity_id, str) and entity_id in self.by_id \
-            else self.by_offsets.get((start, end))
+        found = self.by_id.get(entity_id) if isinstance(entity_id, (str, int)) else None
+        return found or self.by_offsets.get((start, end))
 
     def to(self, e: Span | None, text: str | None = None) -> str:
         if e is None:
