@@ -1,4 +1,5 @@
-"""`python -m infer`: batch-tag documents into JSONL; `python -m infer records`: spans -> records."""
+"""`python -m infer`: batch-tag documents into JSONL; `python -m infer records`: spans -> records;
+`python -m infer view`: tagged documents -> HTML pages to read them by."""
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,8 @@ from infer.tagging import read_inputs
 PREDICT_HELP_TEMPLATE = """Tag Chinese industrial-chain reports and write one JSON line per document:
 {"id", "entities": [{"id","start","end","label","text","score"}], "relations": [{"from","to","type","score"}],
  "records": {...}}. Offsets are Python character offsets into the original text.
-Run `python -m infer records --help` to build records from spans without a model.
+Run `python -m infer records --help` to build records from spans without a model, and
+`python -m infer view --help` to read the output as HTML pages beside its text.
 Interrupting: {interrupt}.
 
 --engine ray runs the same tagging on a Ray cluster (local by default) and writes OUTPUT as a folder
@@ -180,11 +182,66 @@ def records_main(argv: list[str]) -> int:
     return 0
 
 
+def view_parser() -> ArgumentParser:
+    """`python -m infer view`'s options."""
+    parser = ArgumentParser(
+        prog="python -m infer view",
+        description="Write one self-contained HTML page per document (no script, nothing loaded from outside) to\n"
+        "read tagged output against its text: the spans highlighted in the schema's label colours (hover: label,\n"
+        "score, entity id), the relations (from -> type -> to, score) and the records (companies, metrics,\n"
+        "chains, officials) beside the text, every mention a link to its span; and OUTPUT/index.html listing\n"
+        "the documents with their entity counts. Every entity's text must equal the document's text at its\n"
+        "offsets (else: wrong --texts). The folder appears whole when every document was read and checked.\n"
+        "Example:\n"
+        "  python -m infer --model models/default --input reports/ --output tagged.jsonl\n"
+        "  python -m infer view --input tagged.jsonl --texts reports/ --output view/   # open view/index.html\n"
+        f"Interrupting: {ON_INTERRUPT}.",
+    )
+    parser.add_argument("--input", required=True,
+                        help="the output of `python -m infer` (or of `python -m infer records`), shown as it is; or a "
+                        'spans JSONL with "text" per line and no records, whose records are built as `python -m infer '
+                        "records` builds them (relations from the rules when a line has none); - for standard input "
+                        "(required)")
+    parser.add_argument("--texts", default=None,
+                        help="the documents the input was tagged from (what `python -m infer --input` read), joined "
+                        'by id to lines without "text" (default: none, every line has its text)')
+    parser.add_argument("--output", required=True,
+                        help="the folder to write: new, empty, or a view written before, which is replaced (required)")
+    parser.add_argument("--schema", default=str(DEFAULT_SCHEMA),
+                        help="the label schema: label colours, and the labels and relations the input may hold "
+                        "(default: %(default)s)")
+    return parser
+
+
+def view_main(argv: list[str]) -> int:
+    from infer.view import check_output, read_pages, write_view
+
+    parser = view_parser()
+    args = parser.parse_args(argv)
+    if args.output == STDIO:
+        parser.error("--output is a folder of HTML pages, not standard output")
+    try:
+        check_output(args.output, [args.input] + ([args.texts] if args.texts else []))
+        schema = load_schema(args.schema)
+        texts = {d.id: d.text for d in read_inputs(args.texts)} if args.texts else None
+        pages = read_pages(args.input, schema, texts)
+        if not pages:
+            raise InputError(f"{args.input}: no documents")
+    except (InputError, RecordError, SchemaError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    write_view(pages, schema, args.output)
+    print(f"wrote {len(pages)} pages and index.html to {args.output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     exit_on_sigterm()
     if argv[:1] == ["records"]:
         return records_main(argv[1:])
+    if argv[:1] == ["view"]:
+        return view_main(argv[1:])
     return predict_main(argv)
 
 

@@ -308,9 +308,11 @@ def row_document(row: dict, where: str, schema: Schema) -> Doc:
                                                        for r in relations] or None)
 
 
-def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] | None = None) -> list[Doc]:
-    """The documents of a spans JSONL (`-`: standard input; see row_document), with their records. A
-    line without "text" (the output of `python -m infer`) takes it from `texts` by id."""
+def read_span_rows(path: str | Path, texts: dict[str, str] | None = None) -> Iterator[tuple[dict, str]]:
+    """(row, where) for each line of a spans JSONL (`-`: standard input), `where` naming the line
+    (`FILE:N`) for errors. A line without "text" (the output of `python -m infer`) takes it from
+    `texts` by id, and every entity's "text" must then be what `texts` holds at its offsets: a
+    mismatch means --texts names other documents than the ones that were tagged, said in one error."""
     try:
         # lines end at \n only: a U+2028 inside a text (which `python -m infer` accepts) splits nothing
         lines = (sys.stdin.read() if str(path) == STDIO else Path(path).read_bytes().decode("utf-8")).split("\n")
@@ -318,7 +320,6 @@ def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] 
         raise InputError(f"{path}: no such file") from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8") from exc
-    out = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -330,8 +331,26 @@ def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] 
             if str(row.get("id")) not in texts:
                 raise InputError(f"{path}:{n}: document {row.get('id')!r} is not among the --texts documents")
             row = {**row, "text": texts[str(row["id"])]}
-        out.append(row_document(row, f"{path}:{n}", schema))
-    return out
+            _check_joined_text(row, f"{path}:{n}")
+        yield row, f"{path}:{n}"
+
+
+def _check_joined_text(row: dict, where: str) -> None:
+    """An InputError when an entity's "text" is not what the --texts document holds at its offsets."""
+    text = row["text"]
+    for e in row.get("entities") or []:
+        if not isinstance(e, dict) or "text" not in e:
+            continue
+        start, end = e.get("start"), e.get("end")
+        if isinstance(start, int) and isinstance(end, int) and e["text"] != text[start:end]:
+            raise InputError(f"{where}: document {row.get('id')!r}: entity {e.get('id')} is {e['text']!r} but the "
+                             f"--texts document has {text[start:end]!r} at [{start},{end}): --texts must name the "
+                             "documents this output was tagged from")
+
+
+def read_span_documents(path: str | Path, schema: Schema, texts: dict[str, str] | None = None) -> list[Doc]:
+    """The documents of a spans JSONL (see read_span_rows and row_document), with their records."""
+    return [row_document(row, where, schema) for row, where in read_span_rows(path, texts)]
 
 
 CSV_FIELDS = {

@@ -179,7 +179,7 @@ def test_standard_input_and_output(tiny_model, root):
 
 
 def test_every_option_shows_its_default():
-    from infer.__main__ import predict_parser, records_parser
+    from infer.__main__ import predict_parser, records_parser, view_parser
     from infer.cli import HelpFormatter
     from train.__main__ import build_parser
 
@@ -191,7 +191,7 @@ def test_every_option_shows_its_default():
             elif action.option_strings and action.default is not argparse.SUPPRESS:
                 yield action
 
-    parsers = [predict_parser(), records_parser(), build_parser()]
+    parsers = [predict_parser(), records_parser(), view_parser(), build_parser()]
     found = [a for p in parsers for a in actions(p)]
     formatter = HelpFormatter("x")
     assert len(found) > 40
