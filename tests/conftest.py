@@ -29,16 +29,17 @@ def gold_examples():
 @pytest.fixture(scope="session")
 def tiny_config():
     """Writes FOLDER/tiny.yaml: a 1-layer/32-hidden BERT trained for `max_steps` (seconds on CPU),
-    output FOLDER/tiny; `data` overrides the recipe's data section. Returns the config's path."""
+    output FOLDER/tiny; `data` overrides the recipe's data section, `training` its training settings.
+    Returns the config's path."""
     import yaml
 
-    def write(folder: Path, max_steps: int, data: dict) -> Path:
+    def write(folder: Path, max_steps: int, data: dict, **training) -> Path:
         config = folder / "tiny.yaml"
         config.write_text(yaml.safe_dump({
             "schema": str(ROOT / "configs" / "schema.yaml"),
             "data": data,
             "model": {"layers": 1, "hidden": 32, "heads": 2, "max_length": 64, "stride": 16},
-            "training": {"max_steps": max_steps, "batch_size": 8, "learning_rate": 1e-3},
+            "training": {"max_steps": max_steps, "batch_size": 8, "learning_rate": 1e-3, **training},
             "output": str(folder / "tiny"),
         }))
         return config
