@@ -232,6 +232,9 @@ def test_ml_backend_serve_refuses_a_wrong_model_folder_or_a_taken_port_with_one_
         taken.listen()
         code, out, err = cli("serve", "--model", str(model), "--port", str(taken.getsockname()[1]))
     assert code == 2 and err.strip().startswith("error: cannot listen on 127.0.0.1:") and "--port" in err, err
+    code, out, err = cli("serve", "--model", str(model), "--retrain-config", str(ROOT / "configs" / "default.yaml"),
+                         "--url", "", "--api-key", "")
+    assert (code, err.strip()) == (2, "error: no Label Studio URL: pass --url or set LABEL_STUDIO_URL")
 
 
 # ---------------------------------------------------------------- retraining, fake trainer
@@ -284,7 +287,7 @@ def retraining(model, tmp_path, tiny_config):
     fake = Fake([], threading.Event(), [], [])
     job = RetrainJob(backend, recipe, home, fake.fetch, fake.train, fake.score)
     backend.retrainer = Retrainer(job)
-    return backend, fake, home, recipe
+    return backend, fake, home, job
 
 
 def wait_idle(retrainer: Retrainer, runs: int) -> dict:
@@ -320,6 +323,26 @@ def test_ml_backend_retraining_is_single_flight_and_swaps_only_a_model_at_least_
     assert "now serving" in wait_idle(retrainer, 3)["last"] and backend.served.folder == fake.trained[-1]
 
 
+def test_ml_backend_webhook_and_train_events_start_or_queue_a_run(retraining, backend):
+    """Event shapes of ml/api_connector.py (train) and webhooks/ (ANNOTATION_*, START_TRAINING)."""
+    retrained, fake, _, _ = retraining
+    with serving(retrained) as url:
+        assert post(f"{url}/webhook", {"action": "ANNOTATION_UPDATED", "project": {"id": 4, "title": "x"}}).body == {
+            "status": "started", "project": 4}
+        assert post(f"{url}/train", {"annotations": [], "project": "5.1700000000"}).body == {
+            "status": "queued after the current run", "project": 5}
+        assert post(f"{url}/webhook", {"action": "TASKS_CREATED", "project": {"id": 4}}).body == {
+            "status": "ignored", "action": "TASKS_CREATED"}
+        answer = post(f"{url}/webhook", {"action": "START_TRAINING"})
+        assert answer.status == 400 and "names no project" in answer.body["error"]
+        fake.scores = [0.5]
+        fake.gate.set()
+        assert "now serving" in wait_idle(retrained.retrainer, 2)["last"]
+    assert fake.fetched == [4, 5]
+    with serving(backend) as url:  # served without --retrain-config
+        assert post(f"{url}/webhook", {"action": "ANNOTATION_CREATED", "project": {"id": 4}}).body["status"] == "ignored"
+
+
 def test_ml_backend_a_failed_retraining_leaves_the_served_model_and_no_folder(retraining, caplog):
     backend, fake, home, _ = retraining
     before = backend.served
@@ -336,9 +359,8 @@ def test_ml_backend_a_failed_retraining_leaves_the_served_model_and_no_folder(re
 
 
 def test_ml_backend_retraining_needs_annotations_and_a_dev_split(retraining, tiny_config, tmp_path):
-    backend, fake, home, recipe = retraining
+    backend, fake, home, job = retraining
     fake.gate.set()
-    job = backend.retrainer._run
     job.fetch = lambda project: []
     assert job(5) == f"project 5 has no annotated task, nothing to train on; {backend.served.version} stays"
     job.fetch = fake.fetch
@@ -472,11 +494,15 @@ def test_ml_backend_an_annotation_created_in_label_studio_queues_retraining(ls, 
     """Label Studio -> POST /webhook ANNOTATION_CREATED -> one retraining run that exports the project
     through the API (the real fetch), trains (the fake trainer) and swaps; then "Start training"."""
     caplog.set_level(logging.INFO, logger="chain_ie.serve")
-    backend, fake, home, _ = retraining
-    job = backend.retrainer._run
+    backend, fake, home, job = retraining
     fetched = []
-    real_fetch = labelstudio_fetch(labelstudio_server.url, labelstudio_server.token)
-    job.fetch = lambda project: fetched.append(real_fetch(project)) or fetched[-1]
+    export = labelstudio_fetch(labelstudio_server.url, labelstudio_server.token)
+
+    def fetch(project: int) -> list[dict]:
+        fetched.append(export(project))
+        return fetched[-1]
+
+    job.fetch = fetch
     project, task_ids = new_project(ls, "ml retrain", TASKS)
     fake.gate.set()
     fake.scores = [0.7]
