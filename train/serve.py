@@ -11,8 +11,8 @@ What Label Studio 1.23 sends and does with the answers (ml/api_connector.py, ml/
 - GET /health: status 200 with any JSON means "connected".
 - POST /setup {"project": "ID.CREATED", "schema": LABEL_CONFIG, "hostname", "access_token",
   "extra_params"}: when the backend is connected and before every prediction batch; the answer's
-  "model_version" becomes the backend's model version (tasks predicted by another version are
-  predicted again).
+  "model_version" becomes the backend's model version ("Retrieve predictions" skips the tasks that
+  already have a prediction of that version, so a retrained model predicts them all again).
 - POST /predict {"tasks": [{"id", "data": {"text", ...}, ...}], "project", "label_config", "params"}:
   from the Data Manager's "Retrieve predictions" action and when a task without predictions is
   opened. The answer {"results": [{"result", "score", "model_version"}, ...]}, one item per task in
