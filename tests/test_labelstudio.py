@@ -1,22 +1,14 @@
 """`python -m train labelstudio` against a real Label Studio server (no mocks).
 
-One server per test session: `label-studio init` into a temporary data dir on 127.0.0.1 with
-telemetry off, then `label-studio start`, stopped by PID at the end. The executables come with the
-`labelstudio` extra (installed by the README's set-up command and .ci/run); without it these tests
-are skipped.
+The server is conftest.py's `labelstudio_server`, one per test session (shared with
+test_ml_backend.py). The executables come with the `labelstudio` extra (installed by the README's
+set-up command and .ci/run); without it these tests are skipped.
 """
 from __future__ import annotations
 
 import contextlib
 import io
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -30,65 +22,10 @@ pytestmark = pytest.mark.skipif(
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = str(ROOT / "configs" / "schema.yaml")
 SEEDS = ROOT / "annotations" / "seeds"
-TOKEN = "chain-ie-test-token"
 EXTRA_DOCS = [  # documents no one annotates: the pre-annotation targets
     {"id": "extra_a", "text": "聊城市委书记李长萍调研信发集团。\n\n新材料产业链链长张三主持召开会议，营收增长17.2%。"},
     {"id": "extra_b", "text": "东阿阿胶作为中医药产业链“链主”企业，带动上下游企业融入产业链。"},
 ]
-
-
-@dataclass(frozen=True)
-class Server:
-    url: str
-    token: str
-    setup_seconds: float
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def labelstudio_server(tmp_path_factory):
-    exe = Path(sys.executable).with_name("label-studio")
-    data = tmp_path_factory.mktemp("labelstudio")
-    port = _free_port()
-    env = {**os.environ, "SENTRY_DSN": "", "FRONTEND_SENTRY_DSN": "", "LATEST_VERSION_CHECK": "false",
-           "COLLECT_ANALYTICS": "false", "LABEL_STUDIO_BASE_DATA_DIR": str(data)}
-    args = ["--data-dir", str(data), "-db", str(data / "ls.sqlite3"), "--username", "test@chain-ie.local",
-            "--password", "chain-ie-test", "--user-token", TOKEN, "--enable-legacy-api-token",
-            "--internal-host", "127.0.0.1", "-p", str(port), "--no-browser"]
-    started = time.monotonic()
-    init = subprocess.run([str(exe), "init", *args], env=env, capture_output=True, text=True, timeout=900)
-    assert init.returncode == 0, init.stdout[-2000:] + init.stderr[-2000:]
-    log = open(data / "server.log", "w")
-    proc = subprocess.Popen([str(exe), "start", *args], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, (data / "server.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=5) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "Label Studio did not answer /health within 300 s"
-            time.sleep(0.5)
-        seconds = time.monotonic() - started
-        print(f"\nLabel Studio init + start: {seconds:.1f} s", file=sys.stderr)
-        yield Server(url, TOKEN, seconds)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -101,7 +38,7 @@ def cli(*args: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def ls_args(server: Server, project: str, key: str | None = None) -> list[str]:
+def ls_args(server, project: str, key: str | None = None) -> list[str]:
     return ["--url", server.url, "--api-key", key or server.token, "--project", project, "--schema", SCHEMA]
 
 
@@ -289,12 +226,12 @@ def test_labelstudio_setup_finds_the_project_with_a_personal_access_token(annota
 
 
 @pytest.mark.parametrize("case", ["unreachable", "wrong_token", "conflicting_config"])
-def test_labelstudio_user_errors_give_one_error_line(labelstudio_server, case, tmp_path):
+def test_labelstudio_user_errors_give_one_error_line(labelstudio_server, unused_port, case, tmp_path):
     from label_studio_sdk import LabelStudio
 
     url, key, project = labelstudio_server.url, labelstudio_server.token, "errors"
     if case == "unreachable":
-        url = f"http://127.0.0.1:{_free_port()}"
+        url = f"http://127.0.0.1:{unused_port()}"
     elif case == "wrong_token":
         key = "not-a-token"
     else:

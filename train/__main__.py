@@ -1,14 +1,15 @@
-"""`python -m train {validate,fit,pretrain,relations,evaluate,main,labelstudio}`: the training side of chain-ie."""
+"""`python -m train {validate,fit,pretrain,relations,evaluate,main,labelstudio,corpus,serve}`: the training side of chain-ie."""
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shlex
 import sys
 import time
 from pathlib import Path
 
-from infer.cli import ArgumentParser
+from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
 from infer.io import ON_INTERRUPT, OutputError, atomic_writer, check_writable, exit_on_sigterm, write_json
 from infer.model_folder import ModelError
@@ -347,6 +348,51 @@ def add_corpus_parser(sub) -> None:
     p.set_defaults(func=cmd_corpus_from_export)
 
 
+def cmd_serve(args) -> int:
+    from train.serve import ServeError, serve
+
+    try:
+        return serve(args)
+    except ServeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def port_number(value: str) -> int:
+    import argparse
+
+    port = int(value)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {value}")
+    return port
+
+
+def add_serve_parser(sub) -> None:
+    p = sub.add_parser(
+        "serve", help="HTTP server: the Label Studio ML backend (predictions, retraining on annotation events) "
+        "and POST /extract", description="""Serve a model over HTTP until Ctrl-C:
+  GET /health, POST /setup, /predict, /webhook, /train: the Label Studio ML backend protocol (Label Studio:
+    Settings > Model > Connect model, URL http://HOST:PORT; predictions name the model_version)
+  POST /extract {"text": "...", "id": "optional"}: the JSON line `python -m infer` writes for the text
+With --retrain-config, annotation events (and "Start training") retrain the model in the background, one
+run at a time, and the new model is served when it scores at least as well on the recipe's dev split.""")
+    p.add_argument("--model", default="models/default", help="model folder to serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface; the server "
+                   "has no authentication)")
+    p.add_argument("--port", type=port_number, default=9090, help="port (0: any free port, printed at start)")
+    p.add_argument("--max-chars", type=positive_int, default=200_000,
+                   help="longest text /extract and /predict take (413 above it)")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads (default: one per core)")
+    p.add_argument("--retrain-config", default=None, metavar="RECIPE.yaml",
+                   help="retrain on annotation events with this recipe, the project's annotations added to its "
+                   "data.exports; its data.dev_docs decide whether a new model replaces the served one (default: off)")
+    p.add_argument("--url", default=os.environ.get("LABEL_STUDIO_URL"),
+                   help="with --retrain-config: Label Studio address, to export the annotations (default: $LABEL_STUDIO_URL)")
+    p.add_argument("--api-key", default=os.environ.get("LABEL_STUDIO_API_KEY"),
+                   help="with --retrain-config: its API token (default: $LABEL_STUDIO_API_KEY)")
+    p.set_defaults(func=cmd_serve)
+
+
 def build_parser() -> ArgumentParser:
     """`python -m train` and every subcommand (each sets `func`, the command to run)."""
     parser = ArgumentParser(prog="python -m train", description="Train and evaluate chain-ie taggers.")
@@ -409,6 +455,7 @@ def build_parser() -> ArgumentParser:
 
     add_labelstudio_parser(sub)
     add_corpus_parser(sub)
+    add_serve_parser(sub)
     return parser
 
 

@@ -94,6 +94,11 @@ def _canonical(config: str) -> str:
     return re.sub(r">\s+<", "><", config.strip())
 
 
+def matches_schema(label_config: str | None, schema: Schema) -> bool:
+    """Whether a project's labeling config is the one `schema` generates (whitespace between tags aside)."""
+    return _canonical(label_config or "") == _canonical(schema.labeling_config())
+
+
 def find_project(client: LabelStudio, title: str):
     """The project titled `title`, or None; two projects of one title are ambiguous."""
     found = [p for p in client.projects.list(title=title) if p.title == title]
@@ -104,7 +109,7 @@ def find_project(client: LabelStudio, title: str):
 
 
 def check_config(project, schema: Schema) -> None:
-    if _canonical(project.label_config or "") != _canonical(schema.labeling_config()):
+    if not matches_schema(project.label_config, schema):
         raise LabelStudioError(
             f"project {project.title!r} (id {project.id}) has a labeling config that differs from the schema's; "
             "it was left unchanged: pick another --project title, or make the config equal to "
@@ -409,7 +414,7 @@ def cmd_preannotate(args) -> int:
 
     client, schema = _session(args)
     pipeline = Pipeline.load(args.model)
-    if _canonical(pipeline.tagger.schema.labeling_config()) != _canonical(schema.labeling_config()):
+    if not matches_schema(pipeline.tagger.schema.labeling_config(), schema):
         raise LabelStudioError(f"{args.model} was trained on another schema than {args.schema}; retrain it")
     version = args.model_version or model_version(Path(args.model))
     with api_errors(args.url):
