@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import socket
+import urllib.error
+import urllib.request
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -325,3 +328,83 @@ def test_labelstudio_corpus_round_trip_gives_identical_standoff_records(labelstu
         assert got.passage == item.passage
         assert sorted(got.spans, key=lambda s: s["start"]) == sorted(item.spans, key=lambda s: s["start"])
         assert sorted(got.relations, key=str) == sorted(item.relations, key=str)
+
+
+class DyingProxy:
+    """A pass-through HTTP proxy to Label Studio that dies, like a killed server, after forwarding
+    `imports` task-import requests: from the next one on it closes every connection unanswered."""
+
+    def __init__(self, upstream: str, imports: int) -> None:
+        import http.server
+        import threading
+
+        proxy = self
+        self.upstream, self.imports, self.dead = upstream, imports, False
+
+        class Forward(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+            def _forward(self) -> None:
+                if "/import" in self.path and self.command == "POST":
+                    proxy.dead = proxy.dead or proxy.imports == 0
+                    proxy.imports -= 1
+                if proxy.dead:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "content-length")}
+                request = urllib.request.Request(proxy.upstream + self.path, data=body or None, headers=headers,
+                                                 method=self.command)
+                try:
+                    with urllib.request.urlopen(request, timeout=120) as answer:
+                        status, reply, payload = answer.status, answer.headers, answer.read()
+                except urllib.error.HTTPError as exc:
+                    status, reply, payload = exc.code, exc.headers, exc.read()
+                self.send_response(status)
+                for k, v in reply.items():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Forward)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_labelstudio_push_after_the_server_died_mid_import_completes_the_document(annotated, labelstudio_server,
+                                                                                   tmp_path, monkeypatch):
+    """The server dies between two import batches of one document: that push fails with one error line,
+    the first batch stays stored, and the next push completes the document instead of refusing it."""
+    import train.labelstudio
+
+    monkeypatch.setattr(train.labelstudio, "IMPORT_BATCH", 2)
+    client, project = annotated["client"], annotated["project"]
+    doc = tmp_path / "interrupted.txt"
+    doc.write_text("\n\n".join(f"第{n}段：信发集团营收增长{n}%。" for n in range(1, 6)), encoding="utf-8")
+    proxy = DyingProxy(labelstudio_server.url, imports=1)
+    try:
+        code, out, err = cli("labelstudio", "push", *ls_args(labelstudio_server, "seeds"), "--url", proxy.url, str(doc))
+    finally:
+        proxy.close()
+    errors = [line for line in err.splitlines() if line.startswith("error:")]  # the rest is the progress bar
+    assert code == 2 and len(errors) == 1 and "cannot reach Label Studio" in errors[0] and "Traceback" not in err, err
+
+    def stored() -> list[int]:
+        return sorted(t.data["para"] for t in client.tasks.list(project=project.id, page_size=1000)
+                      if t.data.get("doc") == "interrupted")
+
+    assert stored() == [0, 1]  # the batch the server took before it died
+    code, out, err = cli("labelstudio", "push", *ls_args(labelstudio_server, "seeds"), str(doc))
+    assert code == 0, err
+    assert "pushed 3 paragraph tasks" in out and "completed (interrupted)" in out
+    assert stored() == [0, 1, 2, 3, 4]
