@@ -115,6 +115,8 @@ ROWS = [
     ("evaluate --report names a file, not a folder", {"e/a.json": "[]", "report.html": "keep me"},
      ["train", "evaluate", "--model", "{tmp}/m", "--data", "{tmp}/e/a.json", "--output", "{tmp}/out.json",
       "--report", "{tmp}/report.html"], "a file, not a folder"),
+    ("corpus_passages that is negative", {"r.yaml": recipe("{tmp}/m").replace("data:\n", "data:\n  corpus_passages: -1\n")},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "data.corpus_passages must be null (all) or an integer"),
     ("infer: a bad line is found before the model loads",
      {"in.jsonl": '{"id": "a", "text": "信发集团"}\n{"id": "a", "text": "x"}\n'}, INFER, "duplicate id 'a'"),
 ]

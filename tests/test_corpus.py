@@ -128,3 +128,22 @@ def test_default_splits_keep_seeds_in_train_and_dev_test_regions_out_of_train(ro
     assert dev | test <= set(region)
     train_regions = {r for d, r in region.items() if d not in dev | test} | {"山东"}  # the seeds' province
     assert not {region[d] for d in dev | test} & train_regions
+
+
+def test_a_smaller_passage_sample_is_inside_a_larger_one_and_the_seeds_stay():
+    """data.corpus_passages (bench.learning_curve's points): the same passages for the same size and seed,
+    each smaller sample inside the larger ones, every non-corpus example kept, the original order kept."""
+    from train.data import Example
+    from train.fit import _sample_passages
+
+    seeds = [Example(source=f"gold:{i}", doc="seed", para=i, offset=0, text="x") for i in range(3)]
+    corpus = [Example(source=f"corpus:{i:03d}", doc=f"d{i}", para=0, offset=0, text="y") for i in range(40)]
+    train = seeds[:2] + corpus + seeds[2:]
+    samples = {n: _sample_passages(train, corpus, n, seed=42) for n in (0, 5, 10, 40)}
+    assert samples[0] == seeds
+    assert samples[40] == train
+    for small, large in ((5, 10), (10, 40)):
+        assert {e.source for e in samples[small]} < {e.source for e in samples[large]}
+    assert len(samples[5]) == 3 + 5 and samples[5] == [e for e in train if e in samples[5]]  # order kept
+    assert _sample_passages(train, corpus, 5, seed=42) == samples[5]
+    assert {e.source for e in _sample_passages(train, corpus, 5, seed=7)} != {e.source for e in samples[5]}

@@ -16,6 +16,9 @@ DEFAULTS: dict = {
         "archive": "../shared/data/zh-gov-reports",
         "dev_docs": [],  # document-level split: these documents are held out for dev (recipe choices)
         "test_docs": [],  # ... and these for test (reported, never tuned on)
+        # train on only this many corpus passages (a seeded sample of the training split's; the seeds'
+        # exports always stay): bench.learning_curve's points. null: all of them
+        "corpus_passages": None,
         # intermediate supervised NER before the seed gold (skipped with a note when absent)
         "intermediate": {"cluener": None, "epochs": 0},
         # entity-substitution copies of the training paragraphs (train/augment.py); names drawn from
@@ -96,6 +99,9 @@ def check_numbers(config: dict, where: str) -> None:
             raise ConfigError(f"{where}: {key} must be {'an integer' if kind is int else 'a number'}, not {value!r}")
         if (low is not None and value < low) or (high is not None and value > high):
             raise ConfigError(f"{where}: {key} must be between {low:g} and {high:g}, not {value!r}")
+    passages = config["data"]["corpus_passages"]
+    if passages is not None and (not isinstance(passages, int) or isinstance(passages, bool) or passages < 0):
+        raise ConfigError(f"{where}: data.corpus_passages must be null (all) or an integer of at least 0, not {passages!r}")
     steps = config["training"]["max_steps"]
     if not isinstance(steps, int) or isinstance(steps, bool) or not (steps == -1 or steps > 0):
         raise ConfigError(f"{where}: training.max_steps must be -1 (no cap) or a positive integer, not {steps!r}")

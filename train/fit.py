@@ -100,26 +100,40 @@ def gold_files(config: dict) -> list[Path]:
     return files
 
 
-def recipe_examples(config: dict) -> list[Example]:
-    """The recipe's gold: its Label Studio exports plus its stand-off corpus materialised from the
-    archive (without the archive: one note, and the corpus is left out)."""
+def recipe_examples(config: dict) -> tuple[list[Example], list[Example]]:
+    """The recipe's gold: its Label Studio exports, and its stand-off corpus materialised from the
+    archive (without the archive: one note, and no corpus examples)."""
     from train.corpus import load_corpus
 
     data = config["data"]
-    examples = load_examples(data["exports"])
+    corpus: list[Example] = []
     if data["corpus"]:
         if Path(data["archive"]).is_dir():
-            examples += load_corpus(data["corpus"], data["archive"])
+            corpus = load_corpus(data["corpus"], data["archive"])
         else:
             print(f"note: {data['archive']} not found: training without the stand-off corpus "
                   f"({', '.join(map(str, data['corpus']))})", file=sys.stderr)
-    return examples
+    return load_examples(data["exports"]), corpus
+
+
+def _sample_passages(train: list[Example], corpus_train: list[Example], n: int, seed: int) -> list[Example]:
+    """`train` with only `n` of its corpus passages, drawn with `seed` (the same passages for the same
+    n and seed, and a smaller sample is part of a larger one), in their original order."""
+    import random
+
+    order = sorted(range(len(corpus_train)), key=lambda i: corpus_train[i].source)
+    random.Random(seed).shuffle(order)
+    keep = {id(corpus_train[i]) for i in order[:n]}
+    corpus_ids = {id(ex) for ex in corpus_train}
+    return [ex for ex in train if id(ex) not in corpus_ids or id(ex) in keep]
 
 
 def split_examples(config: dict) -> tuple[list[Example], list[Example], list[Example]]:
     """(train, dev, test) by document, as the recipe's data.dev_docs and data.test_docs say. Split
-    documents whose gold is absent (the corpus without its archive) are dropped from the split."""
-    examples = recipe_examples(config)
+    documents whose gold is absent (the corpus without its archive) are dropped from the split;
+    data.corpus_passages, when set, keeps only that many of the training split's corpus passages."""
+    exports, corpus = recipe_examples(config)
+    examples = exports + corpus
     known = {ex.doc for ex in examples}
     dev_docs, test_docs = set(config["data"]["dev_docs"]), set(config["data"]["test_docs"])
     if dev_docs & test_docs:
@@ -131,6 +145,9 @@ def split_examples(config: dict) -> tuple[list[Example], list[Example], list[Exa
     train = [ex for ex in examples if ex.doc not in dev_docs | test_docs]
     dev = [ex for ex in examples if ex.doc in dev_docs]
     test = [ex for ex in examples if ex.doc in test_docs]
+    if config["data"]["corpus_passages"] is not None:
+        corpus_train = [ex for ex in corpus if ex.doc not in dev_docs | test_docs]
+        train = _sample_passages(train, corpus_train, config["data"]["corpus_passages"], config["training"]["seed"])
     if not train:
         raise ConfigError("no training examples left after the dev/test split")
     return train, dev, test
