@@ -6,8 +6,9 @@ however many documents a file holds. One long document cannot be streamed that w
 the tagger tags a fixed pool of windows at a time into 1-byte tag and 4-byte probability arrays,
 offset maps and token positions are 4-byte arrays, and relations and records work inside paragraphs
 of bounded size. What grows with the document is its own text (and its normalised copy), those
-compact arrays (about 20 bytes a character in all) and the output, which holds every entity found
-(about 1 KB each); so the long runs report seconds and bytes per character, and the entities found. Each run is a fresh `python -m infer` process; its peak RSS
+compact arrays (about 20 bytes a character in all: +38 MiB from 0.2M to 2M characters of text with no
+entity) and the output, which holds every entity found (about 2.5 KB each with its record rows); so
+the long runs report seconds and bytes per character, and the entities found. Each run is a fresh `python -m infer` process; its peak RSS
 is the kernel's own figure for that child (os.wait4's ru_maxrss), so no sampling can miss a spike.
 """
 from __future__ import annotations
