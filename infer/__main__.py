@@ -10,7 +10,7 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
-from infer.io import ON_INTERRUPT, STDIO, OutputError, check_writable, exit_on_sigterm, output_stream
+from infer.io import ON_INTERRUPT, STDIO, OutputError, check_writable, exit_on_sigterm, output_stream, refuse_overwriting
 from infer.model_folder import ModelError
 from infer.records import RecordError, read_span_documents, write_csvs
 from infer.relations import RelationModelError
@@ -89,7 +89,6 @@ def predict_main(argv: list[str]) -> int:
 
     try:
         refuse_overwriting_input(args.input, args.output)
-        check_writable(args.output)
         if args.csv:
             check_writable(Path(args.csv) / "companies.csv")
         total = count_documents(args.input)  # every document read and checked before the model loads
@@ -122,8 +121,7 @@ def _ray_main(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     from infer.tagging import input_files
 
     try:
-        if any(Path(args.output).resolve() == f.resolve() for f in input_files(args.input)):
-            raise InputError(f"--output {args.output} is the input; write the shards to another folder")
+        refuse_overwriting(args.output, input_files(args.input))
         summary = ray_engine.run(ray_engine.RayJob(
             model=args.model, input=args.input, output=args.output, docs_per_chunk=args.docs_per_chunk,
             batch_size=args.batch_size, quantize=args.quantize, num_workers=num_workers,
@@ -163,9 +161,7 @@ def records_main(argv: list[str]) -> int:
     parser = records_parser()
     args = parser.parse_args(argv)
     try:
-        if args.output != STDIO and Path(args.output).resolve() == Path(args.input).resolve():
-            raise InputError(f"--output {args.output} would overwrite the input; write to another file")
-        check_writable(args.output)
+        refuse_overwriting(args.output, [args.input, *([args.texts] if args.texts else [])])
         if args.csv:
             check_writable(Path(args.csv) / "companies.csv")
         texts = {d.id: d.text for d in read_inputs(args.texts)} if args.texts else None
@@ -227,7 +223,7 @@ def view_main(argv: list[str]) -> int:
         pages = read_pages(args.input, schema, texts)
         if not pages:
             raise InputError(f"{args.input}: no documents")
-    except (InputError, RecordError, SchemaError) as exc:
+    except (InputError, RecordError, SchemaError, OutputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     write_view(pages, schema, args.output)

@@ -10,7 +10,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -45,6 +45,23 @@ def check_writable(path: str | Path) -> None:
         os.unlink(tmp)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def refuse_overwriting(output: str | Path, inputs: Iterable[str | Path], reads: tuple[str, ...] = ()) -> None:
+    """An OutputError when writing `output` would destroy or pollute an input: it is one of `inputs`,
+    or it lies inside an input folder with a suffix in `reads` (what reading that folder again would
+    take as input). Then check_writable, so a place nothing can be written fails now too, before any
+    work. Every command that writes calls this one guard."""
+    if str(output) == STDIO:
+        return
+    target = Path(output).resolve()
+    for name in inputs:
+        if str(name) == STDIO:
+            continue
+        source = Path(name).resolve()
+        if target == source or (source.is_dir() and source in target.parents and target.suffix.lower() in reads):
+            raise OutputError(f"{output} would overwrite the input {name}; write to another file")
+    check_writable(output)
 
 
 def temp_prefix(path: Path) -> str:

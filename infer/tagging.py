@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infer.inputs import Document, InputError, read_documents, read_stdin
-from infer.io import STDIO, output_stream
+from infer.io import STDIO, output_stream, refuse_overwriting
 from infer.records import record_csvs
 
 if TYPE_CHECKING:
@@ -81,17 +81,13 @@ def input_files(spec: str | Path) -> list[Path]:
 
 
 def refuse_overwriting_input(spec: str | Path, output: str | Path) -> None:
-    """An InputError when `output` is one of the input files (or the input folder itself, or inside
-    an input folder as one of the .txt files it would read): writing it would destroy the input."""
+    """`python -m infer`'s guard (infer.io.refuse_overwriting): `output` may not be an input file, the
+    input folder, or a .txt inside it (read as input next time), nor a folder or a place nothing can be written."""
     if STDIO in (str(spec), str(output)):
         return
     if Path(output).is_dir():
         raise InputError(f"--output {output} is a folder; give the path of the file to write")
-    out = Path(output).resolve()
-    for f in input_files(spec):
-        f = f.resolve()
-        if out == f or (f.is_dir() and out.parent == f and out.suffix == ".txt"):
-            raise InputError(f"--output {output} would overwrite the input {f}; write to another file")
+    refuse_overwriting(output, input_files(spec), reads=(".txt",))
 
 
 def read_inputs(spec: str | Path) -> Iterator[Document]:

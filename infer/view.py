@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from infer.documents import Doc
 from infer.inputs import InputError
-from infer.io import STDIO, remove_stale, temp_prefix
+from infer.io import STDIO, check_writable, remove_stale, temp_prefix
 from infer.records import read_span_rows, row_document
 from infer.relations import Relation
 from infer.schema import Schema
@@ -329,6 +329,7 @@ def check_output(output: str | Path, inputs: list[str | Path]) -> None:
         if not (index.is_file() and f'content="{GENERATOR}"' in index.read_text(encoding="utf-8", errors="replace")):
             raise InputError(f"--output {output} is a folder that holds other files than a view; "
                              "remove it or choose another folder")
+    check_writable(output)  # its staging sibling goes where it goes
 
 
 def write_view(pages: list[Page], schema: Schema, output: str | Path) -> None:

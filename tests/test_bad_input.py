@@ -117,6 +117,11 @@ ROWS = [
       "--report", "{tmp}/report.html"], "a file, not a folder"),
     ("corpus_passages that is negative", {"r.yaml": recipe("{tmp}/m").replace("data:\n", "data:\n  corpus_passages: -1\n")},
      ["train", "fit", "--config", "{tmp}/r.yaml"], "data.corpus_passages must be null (all) or an integer"),
+    ("records output is its --texts", {"s.jsonl": '{"id": "a", "entities": []}\n', "t.jsonl": '{"id": "a", "text": "x"}\n'},
+     ["infer", "records", "--input", "{tmp}/s.jsonl", "--texts", "{tmp}/t.jsonl", "--output", "{tmp}/t.jsonl"],
+     "would overwrite the input"),
+    ("view output in /proc", {"s.jsonl": spans([COMPANY])},
+     ["infer", "view", "--input", "{tmp}/s.jsonl", "--output", "/proc/chain-ie-view"], "cannot write /proc/chain-ie-view"),
     ("infer: a bad line is found before the model loads",
      {"in.jsonl": '{"id": "a", "text": "信发集团"}\n{"id": "a", "text": "x"}\n'}, INFER, "duplicate id 'a'"),
 ]

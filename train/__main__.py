@@ -11,7 +11,7 @@ from pathlib import Path
 
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
-from infer.io import ON_INTERRUPT, OutputError, atomic_writer, check_writable, exit_on_sigterm, write_json
+from infer.io import ON_INTERRUPT, OutputError, atomic_writer, exit_on_sigterm, refuse_overwriting, write_json
 from infer.model_folder import ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
@@ -19,6 +19,10 @@ from train.config import ConfigError, load_config
 from train.data import DataError, export_files, load_examples
 from train.labelstudio import LabelStudioError, add_parser as add_labelstudio_parser
 from train.validate import seed_documents, validate
+
+
+# What reading an input folder again would take in: Label Studio exports and stand-off corpus files.
+READS = (".json", ".jsonl")
 
 
 def cmd_validate(args) -> int:
@@ -89,7 +93,7 @@ def cmd_evaluate(args) -> int:
     from train.evaluate import format_table, score_predictions
 
     if args.output:
-        refuse_overwriting(args.output, [*(args.data or []), *([args.config] if args.config else []),
+        refuse_overwriting(args.output, reads=READS, inputs=[*(args.data or []), *([args.config] if args.config else []),
                                          *([args.cluener] if args.cluener else [])])
     if args.report and importlib.util.find_spec("matplotlib") is None:
         print("error: --report draws its charts with matplotlib: pip install -e '.[report]'", file=sys.stderr)
@@ -211,17 +215,6 @@ def write_model_card(output: Path, config_path: str, summary: list[str]) -> None
                    "Per-label tables: `metrics.json` (tagger), `relations/relations.json` (relations).\n")
 
 
-def refuse_overwriting(out: str | Path, inputs) -> None:
-    """A DataError when `out` is one of the input files, or a .json/.jsonl inside an input folder
-    (which a later run would read as input): writing it would destroy or pollute the input."""
-    target = Path(out).resolve()
-    for name in inputs or []:
-        source = Path(name).resolve()
-        if target == source or (source.is_dir() and source in target.parents and target.suffix in (".json", ".jsonl")):
-            raise DataError(f"--out {out} would overwrite the input {name}; write to another file")
-    check_writable(out)
-
-
 def cmd_corpus_select(args) -> int:
     from collections import Counter
 
@@ -232,7 +225,7 @@ def cmd_corpus_select(args) -> int:
     archive = Path(args.archive)
     if not archive.is_dir():
         raise DataError(f"{archive}: archive folder not found (a folder of .txt files, one document per blank-line block)")
-    refuse_overwriting(args.out, [*(args.skip or []), archive])
+    refuse_overwriting(args.out, reads=READS, inputs=[*(args.skip or []), archive])
     cands = candidates(archive, args.exclude)
     if args.skip:  # a later round: passages already selected or annotated are not offered again
         from train.corpus import corpus_passages
@@ -264,7 +257,7 @@ def cmd_corpus_materialise(args) -> int:
     from infer.io import atomic_writer
     from train.corpus import passage_text, read_standoff, standoff_files
 
-    refuse_overwriting(args.out, args.paths)
+    refuse_overwriting(args.out, reads=READS, inputs=args.paths)
     n = 0
     with atomic_writer(args.out) as out:
         for f in standoff_files(args.paths):
@@ -280,7 +273,7 @@ def cmd_corpus_materialise(args) -> int:
 def cmd_corpus_from_export(args) -> int:
     from train.corpus import from_tasks, write_standoff
 
-    refuse_overwriting(args.out, [args.export])
+    refuse_overwriting(args.out, reads=READS, inputs=[args.export])
     try:
         tasks = json.loads(Path(args.export).read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
