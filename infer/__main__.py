@@ -28,6 +28,8 @@ Interrupting: {interrupt}.
 of JSONL shards plus manifest.json; re-running skips the shards already written. Needs the extra:
 pip install -e ".[ray]"."""
 PREDICT_HELP = PREDICT_HELP_TEMPLATE.replace("{interrupt}", ON_INTERRUPT)
+TEXTS_HELP = ("the documents the input was tagged from (what `python -m infer --input` read), joined by id to lines "
+              'without "text" (default: none, every line has its text)')
 RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 
 
@@ -145,9 +147,7 @@ def records_parser() -> ArgumentParser:
     )
     parser.add_argument("--input", required=True,
                         help="spans JSONL, or the output of `python -m infer`; - for standard input (required)")
-    parser.add_argument("--texts", default=None,
-                        help="the documents the input was tagged from (what `python -m infer --input` read), joined "
-                        'by id to lines without "text" (default: none, every line has its text)')
+    parser.add_argument("--texts", default=None, help=TEXTS_HELP)
     parser.add_argument("--output", required=True,
                         help="records JSONL, written atomically, or - for standard output (required)")
     parser.add_argument("--csv", default=None, metavar="DIR",
@@ -198,9 +198,7 @@ def view_parser() -> ArgumentParser:
                         'spans JSONL with "text" per line and no records, whose records are built as `python -m infer '
                         "records` builds them (relations from the rules when a line has none); - for standard input "
                         "(required)")
-    parser.add_argument("--texts", default=None,
-                        help="the documents the input was tagged from (what `python -m infer --input` read), joined "
-                        'by id to lines without "text" (default: none, every line has its text)')
+    parser.add_argument("--texts", default=None, help=TEXTS_HELP)
     parser.add_argument("--output", required=True,
                         help="the folder to write: new, empty, or a view written before, which is replaced (required)")
     parser.add_argument("--schema", default=str(DEFAULT_SCHEMA),
