@@ -51,7 +51,8 @@ def refuse_overwriting(output: str | Path, inputs: Iterable[str | Path], reads: 
     """An OutputError when writing `output` would destroy or pollute an input: it is one of `inputs`,
     or it lies inside an input folder with a suffix in `reads` (what reading that folder again would
     take as input). Then check_writable, so a place nothing can be written fails now too, before any
-    work. Every command that writes calls this one guard."""
+    work. The commands that write one output file (infer, records, evaluate, the corpus commands; the
+    Ray shards folder) share this guard; fit and view write folders they replace and check those themselves."""
     if str(output) == STDIO:
         return
     target = Path(output).resolve()
