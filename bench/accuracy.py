@@ -15,18 +15,19 @@ from pathlib import Path
 from bench.corpus import RESULTS, ROOT
 from infer.cli import ArgumentParser
 from infer.io import write_json
+from infer.model_folder import SHIPPED_MODEL
 from infer.tagger import Tagger
 from train.config import load_config
 from train.data import load_cluener
-from train.fit import split_examples
 from train.evaluate import evaluate_tagger, format_table
+from train.fit import split_examples
 
 CLUENER_DEV = ROOT.parent / "shared" / "data" / "cluener" / "dev.json"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m bench.accuracy", description=__doc__)
-    parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="model folder (default: %(default)s)")
     parser.add_argument("--config", default="configs/default.yaml", help="recipe naming the dev split")
     parser.add_argument("--cluener", default=str(CLUENER_DEV), help="CLUENER dev.json (skipped when absent)")
     parser.add_argument("--output", default=str(RESULTS / "accuracy.json"), help="results JSON")

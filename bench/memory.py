@@ -25,6 +25,7 @@ from pathlib import Path
 from bench.corpus import RESULTS, ROOT, seed_paragraphs
 from infer.cli import ArgumentParser
 from infer.io import write_json
+from infer.model_folder import SHIPPED_MODEL
 
 FLAT = 0.20  # the largest relative growth in peak RSS from the smallest to the largest input still called flat
 
@@ -67,7 +68,7 @@ def peak_rss(args: list[str]) -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m bench.memory", description=__doc__)
-    parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="model folder (default: %(default)s)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000], help="documents per run")
     parser.add_argument("--long", type=int, nargs="*", default=None, metavar="CHARS",
                         help="also single documents of these sizes, with and without line breaks "

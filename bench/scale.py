@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from infer.cli import ArgumentParser
+from infer.model_folder import SHIPPED_MODEL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +69,7 @@ def time_ray(model: str, source: Path, out: Path, workers: int, chunk: int) -> f
 
 def main() -> int:
     parser = ArgumentParser(prog="python -m bench.scale", description=__doc__)
-    parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="model folder (default: %(default)s)")
     parser.add_argument("--chars", type=int, default=100_000, help="N: the archives have N and 3N characters (default 100000)")
     parser.add_argument("--docs-per-chunk", type=int, default=64, help="documents per chunk = per Ray shard (default 64)")
     parser.add_argument("--repeats", type=int, default=1, help="runs per setting; the fastest counts (default 1)")

@@ -29,6 +29,7 @@ import torch
 from bench.corpus import RESULTS, repeated_articles, seed_paragraphs
 from infer.cli import ArgumentParser
 from infer.io import write_json
+from infer.model_folder import SHIPPED_MODEL
 from infer.normalize import normalize
 from infer.tagger import Tagger
 
@@ -122,7 +123,7 @@ def dev_f1(tagger: Tagger, config_path: str) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m bench.speed", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="at least 50k characters instead of 200k")
-    parser.add_argument("--model", default="models/default", help="model folder (default: models/default)")
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="model folder (default: %(default)s)")
     parser.add_argument("--config", default="configs/default.yaml", help="recipe naming the dev split")
     parser.add_argument("--batch-size", type=int, default=32, help="our windows per forward pass (default 32)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")

@@ -11,7 +11,7 @@ from pathlib import Path
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
 from infer.io import ON_INTERRUPT, STDIO, OutputError, check_writable, exit_on_sigterm, output_stream, refuse_overwriting
-from infer.model_folder import ModelError
+from infer.model_folder import SHIPPED_MODEL, ModelError
 from infer.records import RecordError, read_span_documents, write_csvs
 from infer.relations import RelationModelError
 from infer.schema import DEFAULT_SCHEMA, SchemaError, load_schema
@@ -36,7 +36,8 @@ RAY_ONLY = ("num_workers", "cpus_per_worker", "gpus_per_worker", "ray_address")
 def predict_parser() -> ArgumentParser:
     """`python -m infer`'s options (tests check that every one shows its default)."""
     parser = ArgumentParser(prog="python -m infer", description=PREDICT_HELP)
-    parser.add_argument("--model", default="models/default", help="trained model folder (default: models/default)")
+    parser.add_argument("--model", default=SHIPPED_MODEL, help="model folder (default: %(default)s, the shipped tagger; "
+                        "models/default after `python -m train main`)")
     parser.add_argument("--input", required=True,
                         help='a .txt file, a folder of .txt files, JSONL with {"id", "text"} per line, '
                         "a quoted glob of those ('archive/*.jsonl'), or - for JSONL on standard input. Offsets count "

@@ -32,6 +32,11 @@ METRICS_FILE = "metrics.json"
 RELATIONS_DIR = "relations"
 RELATIONS_SETTINGS = "relations.json"
 HEAD_FILE = "head.pt"
+CARD_FILE = "README.md"
+MAIN_JOB_FILE = "main_job.md"  # the card `train main` writes, word for word, in a shipped copy
+# The tagger shipped in git (fp16): what every command uses when no --model is given. The README's
+# main job rebuilds it (the recipe's `ship`).
+SHIPPED_MODEL = "models/chain-ie-ner-zh"
 MARKERS = (SETTINGS_FILE, CONFIG_FILE, HASHES_FILE)  # what makes a folder one that `fit` may replace
 
 
@@ -152,6 +157,38 @@ def read_relations(model_dir: Path) -> tuple[dict, dict | None] | None:
     import torch
 
     return settings, torch.load(folder / HEAD_FILE, map_location="cpu", weights_only=True)
+
+
+def ship(model_dir: Path, target: Path) -> Path:
+    """Write `target` as a copy of the trained folder `model_dir` with its floating-point weights in
+    fp16: half the size for git, and loading casts them back to fp32 (the figures move by at most a
+    span or two). The target's own README.md, a model card kept by hand with the ablation table, is
+    kept; the card `train main` wrote goes beside it as main_job.md. Written atomically."""
+    from safetensors.torch import load_file, save_file
+
+    staging = new_staging(target)
+    try:
+        for path in model_dir.iterdir():
+            if path.name == RELATIONS_DIR and path.is_dir():
+                shutil.copytree(path, staging / RELATIONS_DIR)
+            elif path.is_file() and path.suffix != ".safetensors" and path.name != CARD_FILE:
+                shutil.copyfile(path, staging / path.name)
+        for weights in model_dir.glob("*.safetensors"):
+            tensors = {name: t.half() if t.is_floating_point() else t for name, t in load_file(weights).items()}
+            save_file(tensors, staging / weights.name, metadata={"format": "pt"})
+            umask = os.umask(0)
+            os.umask(umask)
+            (staging / weights.name).chmod(0o666 & ~umask)  # safetensors writes it private
+        if (model_dir / CARD_FILE).is_file():
+            shutil.copyfile(model_dir / CARD_FILE, staging / MAIN_JOB_FILE)
+        card = target / CARD_FILE if (target / CARD_FILE).is_file() else model_dir / CARD_FILE
+        if card.is_file():
+            shutil.copyfile(card, staging / CARD_FILE)
+        move_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
 
 
 def new_staging(output: Path) -> Path:

@@ -213,6 +213,46 @@ def test_main_job_writes_the_model_card_it_printed(root, tmp_path, tiny_config, 
     assert len((tmp_path / "tiny" / "seed_records.jsonl").read_text(encoding="utf-8").splitlines()) == 5
 
 
+def test_main_job_ships_an_fp16_copy_that_tags_like_the_model_and_keeps_its_card(root, tmp_path, tiny_config):
+    import yaml
+    from safetensors import safe_open
+
+    from infer.model_folder import ship
+    from infer.pipeline import Pipeline
+    from train.__main__ import main
+
+    config = tiny_config(tmp_path, 20, {"dev_docs": ["004_e34ce637d7128e12"]})
+    recipe = yaml.safe_load(config.read_text())
+    shipped = tmp_path / "shipped"
+    config.write_text(yaml.safe_dump(recipe | {"ship": str(shipped)}))
+    (tmp_path / "unrelated").mkdir()
+    (tmp_path / "unrelated" / "notes.txt").write_text("keep me")
+    config.write_text(yaml.safe_dump(recipe | {"ship": str(tmp_path / "unrelated")}))
+    refused = subprocess.run([sys.executable, "-m", "train", "main", "--config", str(config)],
+                             cwd=root, capture_output=True, text=True)
+    assert refused.returncode == 2 and "is not a chain-ie model folder" in refused.stderr
+    assert (tmp_path / "unrelated" / "notes.txt").read_text() == "keep me" and not (tmp_path / "tiny").exists()
+
+    config.write_text(yaml.safe_dump(recipe | {"ship": str(shipped)}))
+    assert main(["main", "--config", str(config)]) == 0
+    trained = tmp_path / "tiny"
+    with safe_open(shipped / "model.safetensors", "pt") as f:
+        dtypes = {f.get_tensor(k).dtype for k in f.keys()}
+    assert str(dtypes) == "{torch.float16}"
+    assert (shipped / "model.safetensors").stat().st_size < 0.55 * (trained / "model.safetensors").stat().st_size
+    assert (shipped / "main_job.md").read_text() == (trained / "README.md").read_text()
+    text = next((root / "annotations" / "seeds").glob("*.txt")).read_text(encoding="utf-8")
+
+    def spans(folder):
+        return [(s.start, s.end, s.label) for s in Pipeline.load(folder)(text).entities]
+
+    assert spans(shipped) == spans(trained)
+    # a hand-kept card in the shipped folder survives the next ship
+    (shipped / "README.md").write_text("# hand-kept card\n", encoding="utf-8")
+    ship(trained, shipped)
+    assert (shipped / "README.md").read_text(encoding="utf-8") == "# hand-kept card\n"
+
+
 def test_sigterm_mid_run_leaves_nothing_and_a_killed_runs_temp_file_is_removed_next_time(tiny_model, root, tmp_path):
     import os
     import signal

@@ -131,3 +131,20 @@ def test_the_shipped_encoder_is_small_loads_and_reads_its_bigrams(root):
     assert model.bigram_keys.tolist() == sorted(model.bigram_keys.tolist())
     card = (folder / "README.md").read_text(encoding="utf-8")
     assert "python -m train pretrain --config configs/pretrain-charnet.yaml" in card
+
+
+def test_held_out_documents_never_reach_pretraining(tmp_path):
+    """A recipe's dev and test documents (`file#doc_index`, blocks between blank lines) are skipped
+    in the unlabeled corpus, so pretraining never reads held-out text; other files are untouched."""
+    from train.config import ConfigError
+    from train.embeddings import corpus_files, held_out_documents
+
+    (tmp_path / "reports.txt").write_text("甲市产业链\n第二段\n\n乙省链长制\n\n丙县链主企业\n", encoding="utf-8")
+    (tmp_path / "news.txt").write_text("丁市新闻\n\n戊市新闻\n", encoding="utf-8")
+    held = held_out_documents(["reports.txt#1", "reports.txt#0"])
+    files = corpus_files([{"path": str(tmp_path), "format": "text"}], held)
+    assert list(sentences(files)) == ["丁市新闻", "戊市新闻", "丙县链主企业"]
+    assert list(sentences(corpus_files([{"path": str(tmp_path), "format": "text"}]))) == [
+        "丁市新闻", "戊市新闻", "甲市产业链", "第二段", "乙省链长制", "丙县链主企业"]
+    with pytest.raises(ConfigError, match="is not 'file#doc_index'"):
+        held_out_documents(["reports.txt"])

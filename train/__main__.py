@@ -12,7 +12,7 @@ from pathlib import Path
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
 from infer.io import ON_INTERRUPT, OutputError, atomic_writer, exit_on_sigterm, refuse_overwriting, write_json
-from infer.model_folder import ModelError
+from infer.model_folder import SHIPPED_MODEL, ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
@@ -166,15 +166,18 @@ def cmd_relations(args) -> int:
 def cmd_main(args) -> int:
     """The main job: fit the tagger, train and choose the relation extractor, evaluate on the
     held-out documents, tag the seed articles."""
+    from infer.model_folder import ship
     from infer.pipeline import Pipeline
-    from infer.tagging import write_tagged
-    from train.fit import fit, split_examples
     from infer.tagger import Tagger
+    from infer.tagging import write_tagged
+    from train.fit import check_output_folder, fit, split_examples
     from train.relations import format_relation_report, relation_report, train_relations
 
     started = time.time()
     config = load_config(args.config)
     note_defaults(args.config)
+    if config["ship"]:  # before training: a ship folder fit could not replace fails now, not in 20 minutes
+        check_output_folder(Path(config["ship"]))
     output = fit(config)
     train, dev, test = split_examples(config)
     settings = train_relations(output, train, dev, config["training"]["seed"])
@@ -203,6 +206,8 @@ def cmd_main(args) -> int:
     summary.insert(0, f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
     print("\n".join(summary))
     write_model_card(output, args.config, summary)
+    if config["ship"]:
+        print(f"shipped tagger (fp16) written to {ship(output, Path(config['ship']))}")
     return 0
 
 
@@ -308,7 +313,7 @@ def add_corpus_parser(sub) -> None:
     p.add_argument("--archive", default="../shared/data/zh-gov-reports",
                    help="folder of .txt files, one document per blank-line block, optional MANIFEST.tsv "
                    "(default: %(default)s)")
-    p.add_argument("--model", default="models/default", help="tagger that ranks the candidates (default: %(default)s)")
+    p.add_argument("--model", default=SHIPPED_MODEL, help="tagger that ranks the candidates (default: %(default)s)")
     p.add_argument("--count", type=int, default=300, help="passages to select (default: %(default)s)")
     p.add_argument("--per-doc", type=int, default=2, help="at most this many per document, 链长/链主 statements "
                    "excepted (default: %(default)s)")
@@ -369,7 +374,7 @@ def add_serve_parser(sub) -> None:
   POST /extract {"text": "...", "id": "optional"}: the JSON line `python -m infer` writes for the text
 With --retrain-config, annotation events (and "Start training") retrain the model in the background, one
 run at a time, and the new model is served when it scores at least as well on the recipe's dev split.""")
-    p.add_argument("--model", default="models/default", help="model folder to serve")
+    p.add_argument("--model", default=SHIPPED_MODEL, help="model folder to serve (default: %(default)s)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface; the server "
                    "has no authentication)")
     p.add_argument("--port", type=port_number, default=9090, help="port (0: any free port, printed at start)")
@@ -416,7 +421,7 @@ def build_parser() -> ArgumentParser:
     p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("evaluate", help="seqeval (strict, IOB2) per-label table of a model on exports")
-    p.add_argument("--model", default="models/default", help="model folder written by `train fit` or `train main`")
+    p.add_argument("--model", default=SHIPPED_MODEL, help="model folder written by `train fit` or `train main` (default: %(default)s)")
     p.add_argument("--config", default=None,
                    help="a recipe: evaluate on its --split (seeds, Label Studio exports and the stand-off corpus)")
     p.add_argument("--split", choices=("dev", "test", "train"), default="dev",

@@ -49,6 +49,7 @@ DEFAULTS: dict = {
         "max_steps": -1,  # > 0 caps training (tests, smoke runs)
     },
     "output": None,  # the model folder; every recipe names it (or `fit --output`): no silent default
+    "ship": None,  # `train main` also writes an fp16 copy of the model here (the shipped tagger)
 }
 
 
@@ -142,6 +143,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
         config = merge_config(config, overrides)
     if not config["output"]:
         raise ConfigError(f"{path}: the recipe names no output folder (add `output: models/NAME`, or give --output)")
+    if config["ship"] and Path(config["ship"]).resolve() == Path(config["output"]).resolve():
+        raise ConfigError(f"{path}: ship must be another folder than output ({config['output']})")
     model = config["model"]
     if model["init"] not in ("scratch", "pretrained"):
         raise ConfigError(f"{path}: model.init must be 'scratch' or 'pretrained', not {model['init']!r}")

@@ -12,7 +12,7 @@ import csv
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,19 +29,34 @@ FORMATS = ("text", "jsonl", "csv", "conll")
 class Source:
     path: Path
     format: str
+    skip: frozenset[int] = frozenset()  # text format: documents (blocks between blank lines) left out
 
 
-def corpus_files(sources: list[dict]) -> list[Source]:
-    """The files a corpus config names (a folder means its *.txt files), in a fixed order."""
+def held_out_documents(docs: Iterable[str]) -> dict[str, frozenset[int]]:
+    """`file#doc_index` references (a recipe's dev_docs and test_docs) as {file name: doc indices}."""
+    held: dict[str, set[int]] = {}
+    for ref in docs:
+        name, _, index = str(ref).rpartition("#")
+        if not name or not index.isdigit():
+            raise ConfigError(f"held-out document {ref!r} is not 'file#doc_index'")
+        held.setdefault(name, set()).add(int(index))
+    return {name: frozenset(indices) for name, indices in held.items()}
+
+
+def corpus_files(sources: list[dict], held_out: dict[str, frozenset[int]] | None = None) -> list[Source]:
+    """The files a corpus config names (a folder means its *.txt files), in a fixed order. A text
+    file named in `held_out` skips those documents: the dev and test documents of the fine-tuning
+    recipe must not reach pretraining, even as unlabeled text."""
+    held_out = held_out or {}
     files = []
     for entry in sources:
         path, fmt = Path(entry["path"]), entry.get("format", "text")
         if fmt not in FORMATS:
             raise ConfigError(f"corpus entry {path}: format must be one of {FORMATS}, not {fmt!r}")
         if path.is_dir():
-            files += [Source(p, fmt) for p in sorted(path.glob("*.txt"))]
+            files += [Source(p, fmt, held_out.get(p.name, frozenset())) for p in sorted(path.glob("*.txt"))]
         elif path.is_file():
-            files.append(Source(path, fmt))
+            files.append(Source(path, fmt, held_out.get(path.name, frozenset())))
         else:
             print(f"note: corpus entry {path} not found, skipped", file=sys.stderr)
     return files
@@ -49,7 +64,11 @@ def corpus_files(sources: list[dict]) -> list[Source]:
 
 def _raw_lines(source: Source) -> Iterator[str]:
     with source.path.open(encoding="utf-8", newline="" if source.format == "csv" else None) as handle:
-        if source.format == "text":
+        if source.format == "text" and source.skip:  # documents are blocks between blank lines
+            for index, block in enumerate(handle.read().split("\n\n")):
+                if index not in source.skip:
+                    yield from block.splitlines()
+        elif source.format == "text":
             yield from handle
         elif source.format == "jsonl":
             for line in handle:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from infer.documents import split_paragraphs
 from infer.inputs import Document, read_documents
 from infer.io import write_json
-from infer.model_folder import weights_sha256
+from infer.model_folder import SHIPPED_MODEL, weights_sha256
 from infer.schema import Schema, load_schema
 from train.data import examples_from_tasks, latest_annotation
 from train.validate import validate
@@ -464,7 +464,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_pull)
     p = cmds.add_parser("preannotate", parents=[common],
                         help="upload a model's predictions for tasks no human has annotated; list least confident first")
-    p.add_argument("--model", default="models/default", help="trained model folder")
+    p.add_argument("--model", default=SHIPPED_MODEL, help="model folder (default: %(default)s, the shipped tagger)")
     p.add_argument("--model-version", default=None, help="name shown in Label Studio (default: folder + weights hash)")
     p.add_argument("--order", default=None, help="also write the active-learning order as JSON here")
     p.add_argument("--show", type=int, default=20, help="how many tasks to print (default 20)")

@@ -29,9 +29,10 @@ from infer.encoding import CharEncoder
 from infer.io import write_json
 from infer.model_folder import file_sha256, move_into_place, new_staging, quiet_transformers
 from infer.tagger import Tagger
-from train.config import ConfigError, merge_config, read_yaml
+from train.config import ConfigError, load_config, merge_config, read_yaml
 from train.data import CLUENER_CLASSES, load_cluener
-from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_stats, sentences, train_vectors)
+from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_stats, held_out_documents,
+                              sentences, train_vectors)
 from train.evaluate import evaluate_tagger, format_table, metrics_fn
 from train.rows import training_rows
 from train.vocab import build_tokenizer
@@ -43,6 +44,8 @@ DEFAULTS: dict = {
     "model": {"hidden": 256, "layers": 1, "dropout": 0.3, "crf": False, "max_length": 64, "stride": 16},
     "supervised": {"train": None, "dev": None, "epochs": 10, "batch_size": 32, "learning_rate": 2.0e-3,
                    "patience": 3, "seed": 42},
+    # a fine-tuning recipe whose data.dev_docs and data.test_docs are left out of the corpus
+    "held_out_from": None,
     "work_dir": "models/.pretrain-work",
     "output": "models/chain-ie-char-zh",
 }
@@ -53,6 +56,14 @@ def load_pretrain_config(path: str | Path) -> dict:
     return merge_config(DEFAULTS, read_yaml(path))
 
 
+def _held_out(config: dict) -> dict[str, frozenset[int]]:
+    """The dev and test documents of `held_out_from` (a fine-tuning recipe), by archive file name."""
+    if not config["held_out_from"]:
+        return {}
+    recipe = load_config(config["held_out_from"])
+    return held_out_documents(recipe["data"]["dev_docs"] + recipe["data"]["test_docs"])
+
+
 def _embeddings(config: dict, encoder: CharEncoder, vocab_size: int, work: Path) -> dict:
     """Stage 1, or its cached result when the corpus and the settings are unchanged."""
     e = config["embeddings"]
@@ -60,12 +71,14 @@ def _embeddings(config: dict, encoder: CharEncoder, vocab_size: int, work: Path)
         rng = np.random.default_rng(e["seed"])
         return {"chars": rng.normal(0, 0.1, (vocab_size, e["char_dim"])).astype(np.float32),
                 "bigram_keys": np.zeros(0, dtype=np.int64), "bigrams": np.zeros((1, e["bigram_dim"]), np.float32),
-                "stats": {"random": True}}
-    files = corpus_files(config["corpus"])
+                "stats": {"random": True}, "key": "random"}
+    held_out = _held_out(config)
+    files = corpus_files(config["corpus"], held_out)
     if not files:
         raise ConfigError("the corpus names no readable file (is ../shared/data there?)")
     hashes = {str(f.path): file_sha256(f.path) for f in files}
-    key = hashlib.sha256(json.dumps([hashes, e], sort_keys=True).encode()).hexdigest()
+    skipped = {str(f.path): sorted(f.skip) for f in files if f.skip}
+    key = hashlib.sha256(json.dumps([hashes, e] + ([skipped] if skipped else []), sort_keys=True).encode()).hexdigest()
     cache = work / "embeddings.npz"
     if cache.is_file():
         stored = np.load(cache, allow_pickle=False)
@@ -76,7 +89,8 @@ def _embeddings(config: dict, encoder: CharEncoder, vocab_size: int, work: Path)
     lines = []
     for source in tqdm(files, desc="reading corpus", unit="file", file=sys.stderr):
         lines += list(sentences([source]))
-    stats = corpus_stats(lines) | {"files": hashes}
+    stats = corpus_stats(lines) | {"files": hashes, "held_out_documents": sum(len(v) for v in skipped.values()),
+                                   "held_out_from": config["held_out_from"]}
     print(f"corpus: {stats['lines']} lines, {stats['characters']:,} characters, "
           f"{stats['distinct_characters']} distinct", file=sys.stderr)
     print("training character vectors", file=sys.stderr)
@@ -92,7 +106,7 @@ def _embeddings(config: dict, encoder: CharEncoder, vocab_size: int, work: Path)
     tmp = work / "embeddings.tmp.npz"
     np.savez(tmp, key=key, chars=chars, bigram_keys=keys, bigrams=rows, stats=json.dumps(stats))
     os.replace(tmp, cache)
-    return {"chars": chars, "bigram_keys": keys, "bigrams": rows, "stats": stats}
+    return {"chars": chars, "bigram_keys": keys, "bigrams": rows, "stats": stats, "key": key}
 
 
 def build_encoder(emb: dict, config: dict, tags: list[str], pad_id: int) -> CharNetForTokenClassification:
@@ -111,7 +125,7 @@ def build_encoder(emb: dict, config: dict, tags: list[str], pad_id: int) -> Char
     return net
 
 
-def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) -> dict | None:
+def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path, emb_key: str) -> dict | None:
     """Stage 2: CLUENER train -> BiLSTM; returns the CLUENER dev seqeval table."""
     from transformers import DataCollatorForTokenClassification, EarlyStoppingCallback, Trainer, TrainingArguments
 
@@ -127,9 +141,9 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path) 
     tags = list(net.config.id2label.values())
     label2id = {t: i for i, t in enumerate(tags)}
     train_ds, dev_ds = training_rows(train_ex, encoder, label2id, m), training_rows(dev_ex, encoder, label2id, m)
-    # Checkpoints are keyed by the stage's settings, so recipes sharing a work_dir (and its
-    # embedding cache) never resume from each other's runs.
-    stage_key = hashlib.sha256(json.dumps([s, m], sort_keys=True).encode()).hexdigest()[:12]
+    # Checkpoints are keyed by the stage's settings and the embeddings under them, so recipes sharing
+    # a work_dir never resume from each other's runs, nor from a run over other embeddings.
+    stage_key = hashlib.sha256(json.dumps([s, m, str(emb_key)], sort_keys=True).encode()).hexdigest()[:12]
     checkpoints = work / f"checkpoints-{stage_key}"
     args = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=s["epochs"], per_device_train_batch_size=s["batch_size"],
@@ -186,7 +200,7 @@ def pretrain(config: dict) -> Path:
     emb = _embeddings(config, encoder, len(tokenizer), work)
     tags = ["O"] + [f"{p}-{c}" for c in CLUENER_CLASSES for p in ("B", "I")]
     net = build_encoder(emb, config, tags, encoder.pad_id)
-    supervised = _supervised(config, net, tokenizer, encoder, work)
+    supervised = _supervised(config, net, tokenizer, encoder, work, str(emb["key"]))
 
     output = Path(config["output"])
     staging = new_staging(output)
