@@ -29,6 +29,7 @@ def fake_lac(folder: Path, tokens: list[str], n_tags: int = 3) -> Path:
     save_file(module.state_dict(), str(folder / WEIGHTS_FILE))
     (folder / INFO_FILE).write_text(json.dumps({"vocab_sha256": vocab_sha256(tokens),
                                                 "tags": [f"t{i}" for i in range(n_tags)]}))
+    (folder / "LICENSE").write_text("Apache License 2.0 (test copy)")
     return folder
 
 
@@ -166,6 +167,7 @@ def test_a_tiny_fit_trains_the_new_columns_keeps_lac_frozen_and_round_trips(tmp_
     assert len(Tagger(tmp_path / "tuned").predict(["聊城市委书记调研信发集团。"])) == 1  # the tagger loads and runs
     hashes = json.loads((tmp_path / "tuned" / HASHES_FILE).read_text())
     assert str(lac_folder / WEIGHTS_FILE) in hashes
+    assert (tmp_path / "tuned" / "LAC-LICENSE").read_text() == "Apache License 2.0 (test copy)"
 
 
 def seed_sentences(root: Path, n: int, tokenizer) -> list[str]:

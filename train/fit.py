@@ -363,6 +363,10 @@ def fit(config: dict) -> Path:
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)
         save_tagger(staging, trainer.model, tokenizer, config["schema"], config,
                     _data_hashes(config, intermediate_rows, augmented))
+        if config["model"]["lac"]:
+            from train.lac import copy_notice
+
+            copy_notice(Path(config["model"]["lac"]), staging)
         metrics = {
             "train_paragraphs": len(train_ex), "augmented_paragraphs": len(augmented), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),

@@ -78,6 +78,19 @@ def gru_state(weights: list, prefix: str) -> dict[str, torch.Tensor]:
     return state
 
 
+def initial_state_value(graph, init: dict, name: str) -> float | None:
+    """The constant a GRU's initial state is filled with: the export builds it as Expand(constant) and
+    slices each layer's part out through Identity nodes (PyTorch's GRU starts from zeros). None when the
+    state is made some other way."""
+    producers = {out: node for node in graph.node for out in node.output}
+    while name in producers and producers[name].op_type in ("Identity", "Slice"):
+        name = producers[name].input[0]
+    node = producers.get(name)
+    if node is None or node.op_type != "Expand" or node.input[0] not in init or init[node.input[0]].size != 1:
+        return None
+    return float(init[node.input[0]].item())
+
+
 def graph_weights(model_bytes: bytes) -> dict[str, torch.Tensor]:
     """LacFeatures' state (all embedding rows, both GRU layers, emission layer) from the ONNX graph,
     found by the nodes that use the initializers; anything unexpected is a LacBuildError."""
@@ -100,8 +113,8 @@ def graph_weights(model_bytes: bytes) -> dict[str, torch.Tensor]:
             raise LacBuildError(f"GRU node {node.name} has attributes {attrs}, not LAC's")
         if len(node.input) > 4 and node.input[4]:
             raise LacBuildError(f"GRU node {node.name} reads sequence lengths; this converter assumes it does not")
-        if len(node.input) > 5 and node.input[5] in init and init[node.input[5]].any():
-            raise LacBuildError(f"GRU node {node.name} starts from a non-zero state")
+        if len(node.input) > 5 and node.input[5] and initial_state_value(graph, init, node.input[5]) != 0.0:
+            raise LacBuildError(f"GRU node {node.name} does not start from a zero state")
         state |= gru_state([init[name] for name in node.input[1:4]], f"l{layer}")
     state["emissions.weight"] = torch.from_numpy(init[nodes["MatMul"][0].input[1]].T.copy())
     state["emissions.bias"] = torch.from_numpy(init[nodes["Add"][0].input[1]].copy())
@@ -209,3 +222,12 @@ def attach_lac(model, folder: Path, tokens: list[str]):
     state |= {f"lac.{k}": v for k, v in load_lac(folder).state_dict().items()}
     extended.load_state_dict(state)
     return extended.to(next(model.parameters()).dtype).train(model.training)
+
+
+def copy_notice(lac_folder: Path, model_folder: Path) -> None:
+    """Put the LAC folder's provenance (lac.json) and Apache-2.0 licence next to a tagger whose weights
+    include LAC's, as the licence asks of a redistributed copy."""
+    import shutil
+
+    shutil.copyfile(lac_folder / INFO_FILE, model_folder / INFO_FILE)
+    shutil.copyfile(lac_folder / "LICENSE", model_folder / "LAC-LICENSE")
