@@ -129,6 +129,7 @@ def test_the_ablation_recipe_is_the_default_plus_lac(root):
     ablation = yaml.safe_load((root / "configs" / "ablation" / "lac-features.yaml").read_text(encoding="utf-8"))
     assert ablation["model"].pop("lac") == "models/lac-zh" and ablation.pop("output") == "models/lac-features"
     default.pop("output")
+    assert default.pop("ship") and "ship" not in ablation  # an ablation never replaces the shipped tagger
     assert ablation == default
 
 

@@ -1,4 +1,4 @@
-"""`python -m train {validate,fit,pretrain,lac,relations,evaluate,main,labelstudio,corpus,serve}`: the training side of chain-ie."""
+"""`python -m train {validate,fit,pretrain,lac,relations,evaluate,main,labelstudio,corpus,silver,serve}`: the training side of chain-ie."""
 from __future__ import annotations
 
 import importlib.util
@@ -360,6 +360,23 @@ def add_corpus_parser(sub) -> None:
     p.set_defaults(func=cmd_corpus_from_export)
 
 
+def cmd_silver(args) -> int:
+    from train.silver_set import build_silver
+
+    config = load_config(args.config)
+    out = Path(args.out)
+    root = Path(__file__).resolve().parent.parent
+    if out.resolve().is_relative_to(root) and not out.resolve().is_relative_to(root / "models"):
+        raise DataError(f"--out {out}: silver quotes nothing but points into research-use text; keep it under models/ "
+                        "(ignored by git) or outside the repository")
+    meta = build_silver(config, out, args.max_paragraphs, args.seed, args.force)
+    print(f"silver: {meta['paragraphs']} paragraphs (of {meta['paragraphs_found']} with a silver span) from "
+          f"{meta['documents']} documents in {meta['seconds']} s")
+    print("spans: " + " ".join(f"{label}={n}" for label, n in meta["labels"].items()))
+    print(f"written to {out} (stand-off) and {out.name}.meta.json; train on it with data.intermediate.silver: {out}")
+    return 0
+
+
 def cmd_serve(args) -> int:
     from train.serve import ServeError, serve
 
@@ -479,6 +496,21 @@ def build_parser() -> ArgumentParser:
                        f"on dev and test, tag the seed articles, write the model card. Interrupting: {ON_INTERRUPT}.")
     p.add_argument("--config", default="configs/default.yaml")
     p.set_defaults(func=cmd_main)
+
+    p = sub.add_parser("silver", help="silver spans from labelling functions (train/silver.py) over the recipe's "
+                       "archive, dev/test and seed documents left out, stored stand-off",
+                       description="Run the labelling functions over every archive document except the recipe's "
+                       "data.dev_docs/test_docs and any mentioning 聊城 (the seeds), keep the paragraphs with a silver "
+                       "span (a seeded sample of --max-paragraphs), and write them stand-off (no text) with a "
+                       ".meta.json keyed by the archive's sha256; the same key again is skipped. A recipe trains on it "
+                       "with data.intermediate.silver: OUT.")
+    p.add_argument("--config", default="configs/default.yaml", help="recipe: its archive and held-out documents")
+    p.add_argument("--out", default="models/.silver/silver.jsonl", help="stand-off JSONL (default: %(default)s)")
+    p.add_argument("--max-paragraphs", type=positive_int, default=20000,
+                   help="keep at most this many paragraphs, sampled with --seed (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=42, help="(default: %(default)s)")
+    p.add_argument("--force", action="store_true", help="rebuild even when the set is up to date")
+    p.set_defaults(func=cmd_silver)
 
     add_labelstudio_parser(sub)
     add_corpus_parser(sub)

@@ -40,12 +40,23 @@ def token_spans(ex: Example, positions: list[int], norm) -> tuple[list[tuple[int
     return spans, lost
 
 
+def _unknown_ignored(tags: list[int], known: list[tuple[int, int]], origins: list[int], length: int) -> list[int]:
+    """Tags whose original character lies in no known stretch become IGNORE: partially labelled
+    silver says nothing about them, so the loss should not read them as O."""
+    covered = bytearray(length)
+    for a, b in known:
+        covered[a : min(b, length)] = b"\x01" * (min(b, length) - a)
+    return [tag if covered[at] else IGNORE for tag, at in zip(tags, origins)]
+
+
 def example_features(ex: Example, encoder: CharEncoder, label2id: dict[str, int], max_length: int,
                      stride: int) -> tuple[list[Features], list[str]]:
     norm = normalize(ex.text)
     ids, positions = encoder.encode(norm.text)
     spans, lost = token_spans(ex, positions, norm)
     tags = [label2id[t] for t in encode_bio(len(ids), spans)]
+    if ex.known is not None:
+        tags = _unknown_ignored(tags, ex.known, [norm.origin[p] for p in positions], len(ex.text))
     feats = []
     for w in windows(len(ids), max_length - 2, stride):
         feats.append(Features(

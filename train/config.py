@@ -19,8 +19,11 @@ DEFAULTS: dict = {
         # train on only this many corpus passages (a seeded sample of the training split's; the seeds'
         # exports always stay): bench.learning_curve's points. null: all of them
         "corpus_passages": None,
-        # intermediate supervised NER before the seed gold (skipped with a note when absent)
-        "intermediate": {"cluener": None, "epochs": 0},
+        # intermediate supervised NER before the gold, `epochs` epochs per stage: CLUENER mapped onto the
+        # schema (skipped with a note when absent), then silver (a set `python -m train silver` wrote; both
+        # may be set and run in that order). unknown_as: what the silver stage trains characters no
+        # labelling function decided about as: "O", or "ignore" (left out of the loss)
+        "intermediate": {"cluener": None, "silver": None, "epochs": 0, "unknown_as": "O"},
         # entity-substitution copies of the training paragraphs (train/augment.py); names drawn from
         # the training gold and, when given, CLUENER train
         "augment": {"copies": 0, "cluener": None},
@@ -127,6 +130,19 @@ def check_lac(model: dict, where: str) -> None:
         raise ConfigError(f"{where}: model.lac: {exc}") from exc
 
 
+def check_intermediate(inter: dict, where: str) -> None:
+    """One ConfigError for an intermediate stage that cannot run: a silver path that is not a string,
+    an unknown_as other than O/ignore, or unknown_as: ignore without a silver set it would apply to."""
+    for key in ("cluener", "silver"):
+        if inter[key] is not None and not (isinstance(inter[key], str) and inter[key]):
+            raise ConfigError(f"{where}: data.intermediate.{key} must be a file path or null, not {inter[key]!r}")
+    if inter["unknown_as"] not in ("O", "ignore"):
+        raise ConfigError(f"{where}: data.intermediate.unknown_as must be 'O' or 'ignore', not {inter['unknown_as']!r}")
+    if inter["unknown_as"] == "ignore" and not inter["silver"]:
+        raise ConfigError(f"{where}: data.intermediate.unknown_as: ignore applies to the silver stage, but "
+                          "data.intermediate.silver names no silver set")
+
+
 def merge_config(base: dict, override: dict, path: str = "") -> dict:
     out = copy.deepcopy(base)
     for key, value in override.items():
@@ -172,6 +188,7 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     check_numbers(config, str(path))
     if model["lac"] is not None:
         check_lac(model, str(path))
+    check_intermediate(config["data"]["intermediate"], str(path))
     if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")
     return config

@@ -40,6 +40,9 @@ class Example:
     spans: list[Span] = field(default_factory=list)
     relations: list[GoldRelation] = field(default_factory=list)
     raw_regions: list[dict] = field(default_factory=list)
+    # silver with `unknown_as: ignore`: the [start, end) stretches whose labels are known; the loss
+    # skips every other character. None: every character is known (gold, CLUENER)
+    known: list[tuple[int, int]] | None = None
 
 
 def export_files(paths: list[str | Path]) -> list[Path]:

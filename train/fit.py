@@ -183,29 +183,48 @@ def split_table(splits: dict[str, list[Example]], schema: Schema) -> str:
     return "\n".join(rows)
 
 
-def _intermediate(config: dict, model, tokenizer, encoder: CharEncoder, label2id: dict, staging: Path, args) -> int:
-    """Stage 1: supervised NER on CLUENER (mapped labels) so the encoder knows Chinese names and
-    organisations before it sees the small seed gold. Returns the number of sentences used."""
+def _intermediate_stages(config: dict) -> list[tuple[str, list[Example]]]:
+    """The intermediate stages' (name, examples), in training order: CLUENER mapped onto the schema
+    (skipped with a note when its file is absent), then the silver set (an error when absent: a recipe
+    that names one is about silver). Read before any training, so a bad silver set fails early."""
+    inter = config["data"]["intermediate"]
+    if inter["epochs"] <= 0:
+        return []
+    stages = []
+    if inter["cluener"]:
+        path = Path(inter["cluener"])
+        if path.is_file():
+            stages.append(("CLUENER", load_cluener(path)))
+        else:
+            print(f"note: {path} not found, skipping intermediate CLUENER training", file=sys.stderr)
+    if inter["silver"]:
+        from train.silver_set import held_out_documents, load_silver
+
+        stages.append(("silver", load_silver(Path(inter["silver"]), Path(config["data"]["archive"]),
+                                             held_out_documents(config), inter["unknown_as"] == "ignore")))
+    return stages
+
+
+def _intermediate(config: dict, stages: list[tuple[str, list[Example]]], model, tokenizer, encoder: CharEncoder,
+                  label2id: dict, staging: Path, args) -> int:
+    """Stage 1: supervised NER on CLUENER (mapped labels) and/or silver, so the encoder knows Chinese
+    names, organisations and the report's own spans before it sees the small gold. Returns the number
+    of sentences used."""
     from transformers import DataCollatorForTokenClassification, Trainer
 
     inter = config["data"]["intermediate"]
-    if not inter["cluener"] or inter["epochs"] <= 0:
-        return 0
-    path = Path(inter["cluener"])
-    if not path.is_file():
-        print(f"note: {path} not found, skipping intermediate CLUENER training", file=sys.stderr)
-        return 0
-    examples = load_cluener(path)
-    rows = training_rows(examples, encoder, label2id, config["model"])
-    stage_args = args.__class__(**{
-        **args.to_dict(), "output_dir": str(staging / "intermediate"), "num_train_epochs": inter["epochs"],
-        "max_steps": config["training"]["max_steps"], "eval_strategy": "no", "save_strategy": "no",
-        "load_best_model_at_end": False, "per_device_train_batch_size": 32,
-    })
-    print(f"intermediate: {len(examples)} CLUENER sentences, {inter['epochs']} epochs", file=sys.stderr)
-    Trainer(model=model, args=stage_args, train_dataset=rows,
-            data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE)).train()
-    return len(examples)
+    for name, examples in stages:
+        rows = training_rows(examples, encoder, label2id, config["model"])
+        stage_args = args.__class__(**{
+            **args.to_dict(), "output_dir": str(staging / "intermediate"), "num_train_epochs": inter["epochs"],
+            "max_steps": config["training"]["max_steps"], "eval_strategy": "no", "save_strategy": "no",
+            "load_best_model_at_end": False, "per_device_train_batch_size": 32,
+        })
+        unknown = f", unknown characters as {inter['unknown_as']}" if name == "silver" else ""
+        print(f"intermediate: {len(examples)} {name} sentences, {inter['epochs']} epochs{unknown}", file=sys.stderr)
+        Trainer(model=model, args=stage_args, train_dataset=rows,
+                data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE)).train()
+    return sum(len(examples) for _, examples in stages)
 
 
 def _staging_dir(output: Path) -> Path:
@@ -290,13 +309,15 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
     )
 
 
-def _data_hashes(config: dict, intermediate_rows: int, augmented: list[Example]) -> dict[str, str]:
-    """SHA-256 of every file the model learnt from: exports, stand-off corpus (gold_files), CLUENER (when used)
-    a local pretrained encoder's weights and the LAC features' weights."""
+def _data_hashes(config: dict, stages: list[str], augmented: list[Example]) -> dict[str, str]:
+    """SHA-256 of every file the model learnt from: exports, stand-off corpus (gold_files), the
+    intermediate stages' CLUENER and silver files (when used), a local pretrained encoder's weights
+    and the LAC features' weights."""
     hashes = {str(f): file_sha256(f) for f in gold_files(config)}
-    if intermediate_rows:
-        cluener = Path(config["data"]["intermediate"]["cluener"])
-        hashes[str(cluener)] = file_sha256(cluener)
+    for stage, key in (("CLUENER", "cluener"), ("silver", "silver")):
+        if stage in stages:
+            path = Path(config["data"]["intermediate"][key])
+            hashes[str(path)] = file_sha256(path)
     augment_source = config["data"]["augment"]["cluener"]
     if augmented and augment_source and Path(augment_source).is_file():
         hashes[str(augment_source)] = file_sha256(Path(augment_source))
@@ -336,6 +357,7 @@ def fit(config: dict) -> Path:
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
     augmented = _augmented(config, train_ex)
+    stages = _intermediate_stages(config)
     train_ds = training_rows(train_ex + augmented, encoder, label2id, config["model"])
     dev_ds = training_rows(dev_ex, encoder, label2id, config["model"])
     cuda = torch.cuda.is_available()
@@ -355,14 +377,14 @@ def fit(config: dict) -> Path:
             compute_metrics=metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names, model),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
         )
-        intermediate_rows = _intermediate(config, model, tokenizer, encoder, label2id, staging, args)
+        intermediate_rows = _intermediate(config, stages, model, tokenizer, encoder, label2id, staging, args)
         result = trainer.train()
         if not trainer.is_world_process_zero():  # torchrun/accelerate: rank 0 alone writes the folder
             trainer.accelerator.wait_for_everyone()
             return output
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)
         save_tagger(staging, trainer.model, tokenizer, config["schema"], config,
-                    _data_hashes(config, intermediate_rows, augmented))
+                    _data_hashes(config, [name for name, _ in stages], augmented))
         if config["model"]["lac"]:
             from train.lac import copy_notice
 

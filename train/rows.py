@@ -22,14 +22,16 @@ from train.data import Example
 
 SPAN = {"start": Value("int64"), "end": Value("int64"), "label": Value("string"), "text": Value("string")}
 EXAMPLE = Features({"source": Value("string"), "doc": Value("string"), "para": Value("int64"),
-                    "offset": Value("int64"), "text": Value("string"), "spans": List(SPAN)})
+                    "offset": Value("int64"), "text": Value("string"), "spans": List(SPAN),
+                    "partial": Value("bool"), "known": List(List(Value("int64")))})
 WINDOW = Features({"input_ids": List(Value("int64")), "labels": List(Value("int64"))})
 # the mapped table: explicit, or a batch whose paragraphs lost nothing would type `lost` as list<null>
 WINDOW_LOST = Features({**WINDOW, "lost": List(Value("string"))})
 
 
 def examples_dataset(examples: list[Example]) -> Dataset:
-    """One row per paragraph: its source ids, text and gold spans (relations are not trained here).
+    """One row per paragraph: its source ids, text, gold spans and, for partially labelled silver, the
+    stretches whose labels are known (relations are not trained here).
     The schema is explicit so an empty split or one without spans keeps the same column types."""
     return Dataset.from_dict({
         "source": [ex.source for ex in examples], "doc": [ex.doc for ex in examples],
@@ -37,6 +39,8 @@ def examples_dataset(examples: list[Example]) -> Dataset:
         "text": [ex.text for ex in examples],
         "spans": [[{"start": s.start, "end": s.end, "label": s.label, "text": s.text} for s in ex.spans]
                   for ex in examples],
+        "partial": [ex.known is not None for ex in examples],
+        "known": [[list(k) for k in ex.known or []] for ex in examples],
     }, features=EXAMPLE)
 
 
@@ -45,10 +49,12 @@ def _windows(batch: dict[str, list], encoder: CharEncoder, label2id: dict[str, i
     """The windows of a batch of paragraphs, in order. An example always has at least one window;
     its first carries the example's lost-span messages, the others none."""
     out: dict[str, list] = {"input_ids": [], "labels": [], "lost": []}
-    columns = (batch["source"], batch["doc"], batch["para"], batch["offset"], batch["text"], batch["spans"])
-    for source, doc, para, offset, text, spans in zip(*columns):
+    columns = (batch["source"], batch["doc"], batch["para"], batch["offset"], batch["text"], batch["spans"],
+               batch["partial"], batch["known"])
+    for source, doc, para, offset, text, spans, partial, known in zip(*columns):
         ex = Example(source=source, doc=doc, para=para, offset=offset, text=text,
-                     spans=[Span(s["start"], s["end"], s["label"], s["text"]) for s in spans])
+                     spans=[Span(s["start"], s["end"], s["label"], s["text"]) for s in spans],
+                     known=[(a, b) for a, b in known] if partial else None)
         feats, lost = example_features(ex, encoder, label2id, max_length, stride)
         out["input_ids"] += [f.input_ids for f in feats]
         out["labels"] += [f.labels for f in feats]
