@@ -19,7 +19,7 @@ from infer.documents import Doc, prepare
 from infer.encoding import CharEncoder, owned_runs, windows
 from infer.model_folder import load_tagger_parts
 from infer.schema import Schema
-from infer.postedit import metric_starts
+from infer.postedit import post_edit
 from infer.spans import Span
 
 # Windows tagged per pool: enough batches that sorting by length inside a pool keeps padding low,
@@ -150,8 +150,8 @@ class Tagger:
             for n, span in enumerate(decode(tags, probs[d]), 1):
                 start, end = doc.norm.to_original(doc.positions[span.start], doc.positions[span.end - 1] + 1)
                 doc.entities.append(Span(start, end, span.label, doc.text[start:end], round(span.score, 4), f"e{n}"))
-            if self.schema is not None:  # a model folder's tagger (not another label set's): the guide's METRIC start
-                doc.entities = metric_starts(doc.text, doc.entities, self.schema)
+            if self.schema is not None:  # a model folder's tagger (not another label set's): the guide's post-edits
+                doc.entities = post_edit(doc.text, doc.entities, self.schema)
         return docs
 
     def predict(self, texts: list[str]) -> list[list[Span]]:

@@ -1,5 +1,5 @@
-"""Post-edits of predicted spans: the guide's METRIC start."""
-from infer.postedit import metric_starts
+"""Post-edits of predicted spans: the guide's METRIC start, company names, officials and chains."""
+from infer.postedit import chain_spans, company_names, metric_starts, official_mentions, person_name, post_edit
 from infer.schema import load_schema
 from infer.spans import Span
 
@@ -33,3 +33,57 @@ def test_a_verb_that_is_part_of_the_indicator_is_taken_in_and_others_are_not():
     got = metric_starts(text, spans, SCHEMA)
     assert [s.text for s in got] == ["累计营收12亿元", "计划投资15亿元", "新增企业30家", "项目20个", "信发集团新增", "产能5万吨"]
     assert all(text[s.start:s.end] == s.text for s in got)
+
+
+def test_time_words_before_the_indicator_are_left_out():
+    # the guide's settled case: 预计全年营收将超过120亿元 -> 营收将超过120亿元
+    text = "预计全年营收将超过120亿元，今年利润增长8%。"
+    spans = spans_in(text, [("预计全年营收将超过120亿元", "METRIC", 0.9), ("今年利润增长8%", "METRIC", 0.9)])
+    assert [s.text for s in metric_starts(text, spans, SCHEMA)] == ["营收将超过120亿元", "利润增长8%"]
+
+
+def test_a_confident_company_is_tagged_again_where_it_stands_alone_and_not_as_a_brand_or_park():
+    text = ("信发集团加快建设铝精深加工项目，以民企鲁晟精工为代表的企业集聚。今年，信发集团新上项目5个，"
+            "信发集团工业园投产，“信发集团”品牌走向全国，华信发集团无关。")
+    spans = spans_in(text, [("信发集团", "COMPANY", 0.97), ("民企鲁晟精工", "COMPANY", 0.8)])
+    got = company_names(text, spans, SCHEMA)
+    assert [(s.text, s.start) for s in got] == [("信发集团", 0), ("鲁晟精工", text.index("鲁晟精工")),
+                                                ("信发集团", text.index("今年，信发集团") + 3)]
+    assert all(text[s.start:s.end] == s.text for s in got)
+    # a name tagged without confidence is not propagated
+    assert [s.text for s in company_names(text, spans_in(text, [("信发集团", "COMPANY", 0.6)]), SCHEMA)] == ["信发集团"]
+
+
+def test_a_title_without_a_name_joins_the_titled_name_and_later_bare_mentions_are_the_name():
+    text = ("市委常委、副市长、第三次全市经济普查领导小组组长王立新调研，时任县委书记的张海同志参加。"
+            "随后，王立新前往信发集团。李明、赵强陪同。学习习近平新时代中国特色社会主义思想。")
+    spans = spans_in(text, [("市委常委、副市长", "OFFICIAL", 0.96), ("全市经济普查领导小组组长王立新", "OFFICIAL", 0.91),
+                            ("县委书记", "OFFICIAL", 0.55), ("张海", "OFFICIAL", 0.99), ("李明", "OFFICIAL", 0.9),
+                            ("赵强", "OFFICIAL", 0.9), ("总书记习近平", "OFFICIAL", 0.9)][:6])
+    got = official_mentions(text, spans, SCHEMA)
+    assert [s.text for s in got] == ["市委常委、副市长、第三次全市经济普查领导小组组长王立新", "县委书记的张海", "王立新", "李明", "赵强"]
+    assert all(text[s.start:s.end] == s.text for s in got)
+    assert person_name("聊城市委书记李长萍") == "李长萍" and person_name("市委常委、副市长") is None and person_name("朱炜") is None
+
+
+def test_two_named_officials_joined_by_dun_stay_two_and_an_ideology_is_no_mention():
+    text = "市委书记蔡明、市长陈宁调研。学习蔡明新时代讲话。"
+    spans = spans_in(text, [("市委书记蔡明", "OFFICIAL", 0.99), ("市长陈宁", "OFFICIAL", 0.99)])
+    assert [s.text for s in official_mentions(text, spans, SCHEMA)] == ["市委书记蔡明", "市长陈宁"]
+
+
+def test_items_of_a_list_of_n_chains_are_chains_and_chains_lose_place_prefixes():
+    # the guide: in 打造有色金属、农副产品加工、黑色金属…等12条产业链 each item is one CHAIN
+    text = "我市集中打造有色金属、农副产品加工、黑色金属、绿色化工等4条产业链，全省高端化工产业链营收增长。"
+    spans = spans_in(text, [("农副产品加工", "CHAIN", 0.8), ("全省高端化工产业链", "CHAIN", 0.9)])
+    got = chain_spans(text, spans, SCHEMA)
+    assert [s.text for s in got] == ["有色金属", "农副产品加工", "黑色金属", "绿色化工", "高端化工产业链"]
+    assert all(text[s.start:s.end] == s.text for s in got)
+
+
+def test_post_edit_renumbers_ids_when_a_rule_adds_spans():
+    text = "重点围绕风电、光伏、氢能、储能4条产业链建设。"
+    spans = [Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
+             for n, s in enumerate(spans_in(text, [("风电", "CHAIN", 0.9), ("光伏", "CHAIN", 0.9)]), 1)]
+    got = post_edit(text, spans, SCHEMA)
+    assert [(s.text, s.id, s.score) for s in got] == [("风电", "e1", 0.9), ("光伏", "e2", 0.9), ("氢能", "e3", None), ("储能", "e4", None)]
