@@ -12,7 +12,10 @@ and right neighbour is looked up inside the model from a sorted table of known b
 (`left_id * vocab_size + right_id`), so callers need no second tokenizer. An optional CRF layer
 learns tag transitions; `logits` stay the per-token emissions either way. An optional frozen
 feature layer (`lac_dim`, infer/lac.py) adds Baidu LAC's BiGRU states to the BiLSTM's input; its
-weights are saved with the model's, so the tagger folder stays self-contained.
+weights are saved with the model's, so the tagger folder stays self-contained. Optional lexicon
+features (`lexicon_dim`, infer/lexicon.py) add B/M/E/S flags per lexicon category, matched from
+`input_ids` against word-key tables that are buffers of the model. The BiLSTM input's columns are
+[chars, bigrams, LAC?, lexicon?] in that order.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from transformers.modeling_outputs import TokenClassifierOutput
 
 from infer.decode import viterbi
 from infer.lac import FEATURE_DIM as LAC_FEATURE_DIM, LacFeatures
+from infer.lexicon import FLAGS, LexiconFeatures
 
 MODEL_TYPE = "chain-ie-charnet"
 
@@ -33,7 +37,8 @@ class CharNetConfig(PretrainedConfig):
 
     def __init__(self, vocab_size: int = 10228, char_dim: int = 128, n_bigrams: int = 0, bigram_dim: int = 64,
                  hidden: int = 256, layers: int = 1, dropout: float = 0.3, crf: bool = False, pad_token_id: int = 0,
-                 lac_dim: int = 0, **kwargs) -> None:
+                 lac_dim: int = 0, lexicon_dim: int = 0, lexicon_categories: list[str] | None = None,
+                 lexicon_size: int = 0, **kwargs) -> None:
         self.vocab_size = vocab_size
         self.char_dim = char_dim
         self.n_bigrams = n_bigrams  # known bigrams; row 0 of the bigram table is "unknown"
@@ -46,6 +51,14 @@ class CharNetConfig(PretrainedConfig):
         if lac_dim not in (0, LAC_FEATURE_DIM):
             raise ValueError(f"lac_dim must be 0 (off) or {LAC_FEATURE_DIM} (LAC's BiGRU states), not {lac_dim}")
         self.lac_dim = lac_dim
+        # 0: no lexicon features; else 4 flags (B/M/E/S) for each of lexicon_categories, matched against
+        # lexicon_size word keys
+        self.lexicon_categories = list(lexicon_categories or [])
+        if lexicon_dim != len(FLAGS) * len(self.lexicon_categories):
+            raise ValueError(f"lexicon_dim must be {len(FLAGS)} flags x {len(self.lexicon_categories)} lexicon "
+                             f"categories = {len(FLAGS) * len(self.lexicon_categories)}, not {lexicon_dim}")
+        self.lexicon_dim = lexicon_dim
+        self.lexicon_size = lexicon_size
         super().__init__(pad_token_id=pad_token_id, **kwargs)
 
 
@@ -93,8 +106,10 @@ class CharNetForTokenClassification(PreTrainedModel):
         self.dropout = nn.Dropout(config.dropout)
         # Frozen: LAC's weights are pretrained knowledge to read, not to fit to a few hundred paragraphs.
         self.lac = LacFeatures(config.vocab_size).requires_grad_(False) if config.lac_dim else None
-        self.lstm = nn.LSTM(config.char_dim + 2 * config.bigram_dim + config.lac_dim, config.hidden,
-                            num_layers=config.layers, batch_first=True, bidirectional=True,
+        self.lexicon = LexiconFeatures(config.vocab_size, config.lexicon_size, len(config.lexicon_categories)) \
+            if config.lexicon_dim else None
+        inputs = config.char_dim + 2 * config.bigram_dim + config.lac_dim + config.lexicon_dim
+        self.lstm = nn.LSTM(inputs, config.hidden, num_layers=config.layers, batch_first=True, bidirectional=True,
                             dropout=config.dropout if config.layers > 1 else 0.0)
         self.classifier = nn.Linear(2 * config.hidden, config.num_labels)
         self.crf = CRF(config.num_labels) if config.crf else None
@@ -136,6 +151,8 @@ class CharNetForTokenClassification(PreTrainedModel):
         if self.lac is not None:
             with torch.no_grad():
                 parts.append(self.lac(input_ids, attention_mask).to(parts[0].dtype))
+        if self.lexicon is not None:
+            parts.append(self.lexicon(input_ids, attention_mask).to(parts[0].dtype))
         x = torch.cat(parts, -1)
         x = self.dropout(x)
         # Packed so that the backward direction never reads padding: a window's tags do not

@@ -1,4 +1,4 @@
-"""`python -m train {validate,fit,pretrain,lac,relations,evaluate,main,labelstudio,corpus,silver,serve}`: the training side of chain-ie."""
+"""`python -m train {validate,fit,pretrain,lac,lexicon,relations,evaluate,main,labelstudio,corpus,silver,serve}`: the training side of chain-ie."""
 from __future__ import annotations
 
 import importlib.util
@@ -99,6 +99,20 @@ def cmd_lac(args) -> int:
     print(f"LAC features written to {args.out}: {info['vocab_size']} vocabulary rows "
           f"({info['tokens_on_oov_row']} on LAC's OOV row, {info['tokens_through_q2b']} through q2b), "
           f"{len(info['tags'])} LAC tags; add `model.lac: {args.out}` to a recipe to use them")
+    return 0
+
+
+def cmd_lexicon(args) -> int:
+    from train.lexicon import LexiconBuildError, build_lexicon
+
+    try:
+        info = build_lexicon(Path(args.config), Path(args.jieba), Path(args.out), Path(args.tokenizer), args.min_freq)
+    except LexiconBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"lexicon written to {args.out} in {info['seconds']} s: "
+          + " ".join(f"{name}={n}" for name, n in info["words"].items())
+          + f" words ({info['keys_in_union']} distinct keys); add `model.lexicon: {args.out}` to a recipe to use it")
     return 0
 
 
@@ -465,6 +479,26 @@ def build_parser() -> ArgumentParser:
                    help="folder whose tokenizer's vocabulary the rows follow: the encoder the recipe fine-tunes "
                    "(default: %(default)s)")
     p.set_defaults(func=cmd_lac)
+
+    p = sub.add_parser("lexicon", help="build the word lists of CharNet's lexicon features (`model.lexicon`): jieba's "
+                       "dictionary and names mined from a recipe's training split and silver",
+                       description="Build a lexicon folder for `model.lexicon` (infer/lexicon.py): for each category "
+                       "(general: jieba 0.42.1's dict.txt, words of 2-6 characters, read from the pinned sdist, never "
+                       "installed; company, chain, official, indicator: mined from the recipe's training split and from "
+                       "silver labelling over the archive, dev/test documents left out) the sorted int64 hash keys of "
+                       "its words' token ids, in lexicon.safetensors, with lexicon.json (sources and their sha256, counts "
+                       "per category, the hash). No word text is stored. Get jieba with `pip download jieba==0.42.1 "
+                       "--no-deps --no-binary :all: -d /tmp/jieba`.")
+    p.add_argument("--config", required=True, help="recipe whose training split (data.dev_docs/test_docs held out) and "
+                   "archive the domain words come from, e.g. configs/default.yaml")
+    p.add_argument("--jieba", default="/tmp/jieba/jieba-0.42.1.tar.gz",
+                   help="path to jieba-0.42.1.tar.gz (its sha256 is checked; default: %(default)s)")
+    p.add_argument("--out", default="models/lexicon-zh", help="folder to write (default: %(default)s)")
+    p.add_argument("--tokenizer", default="models/chain-ie-char-zh",
+                   help="folder whose tokenizer's ids the keys hash: the encoder the recipe fine-tunes (default: %(default)s)")
+    p.add_argument("--min-freq", type=int, default=1,
+                   help="keep jieba words with at least this frequency in its dictionary (default: %(default)s, all)")
+    p.set_defaults(func=cmd_lexicon)
 
     p = sub.add_parser("evaluate", help="seqeval (strict, IOB2) per-label table of a model on exports")
     p.add_argument("--model", default=SHIPPED_MODEL, help="model folder written by `train fit` or `train main` (default: %(default)s)")

@@ -37,6 +37,8 @@ DEFAULTS: dict = {
         "crf": False,  # charnet only: a CRF tag layer instead of per-token softmax
         # charnet only: a `python -m train lac` folder; its frozen Baidu LAC features join the BiLSTM input
         "lac": None,
+        # charnet only: a `python -m train lexicon` folder; B/M/E/S flags of its word categories join the BiLSTM input
+        "lexicon": None,
         "layers": 4,
         "hidden": 256,
         "heads": 4,
@@ -130,6 +132,22 @@ def check_lac(model: dict, where: str) -> None:
         raise ConfigError(f"{where}: model.lac: {exc}") from exc
 
 
+def check_lexicon(model: dict, where: str) -> None:
+    """One ConfigError unless model.lexicon names a built lexicon folder for a CharNet recipe; the
+    message gives the command that builds it."""
+    from infer.lexicon import LexiconError, read_info
+
+    if not isinstance(model["lexicon"], str) or not model["lexicon"]:
+        raise ConfigError(f"{where}: model.lexicon must be a folder path (e.g. models/lexicon-zh) or null, "
+                          f"not {model['lexicon']!r}")
+    if model["init"] == "scratch" and model["arch"] != "charnet":
+        raise ConfigError(f"{where}: model.lexicon adds lexicon features to a CharNet; model.arch is {model['arch']!r}")
+    try:
+        read_info(Path(model["lexicon"]))
+    except LexiconError as exc:
+        raise ConfigError(f"{where}: model.lexicon: {exc}") from exc
+
+
 def check_intermediate(inter: dict, where: str) -> None:
     """One ConfigError for an intermediate stage that cannot run: a silver path that is not a string,
     an unknown_as other than O/ignore, or unknown_as: ignore without a silver set it would apply to."""
@@ -188,6 +206,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     check_numbers(config, str(path))
     if model["lac"] is not None:
         check_lac(model, str(path))
+    if model["lexicon"] is not None:
+        check_lexicon(model, str(path))
     check_intermediate(config["data"]["intermediate"], str(path))
     if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")

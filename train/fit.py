@@ -57,18 +57,19 @@ def build_model(config: dict, schema: Schema):
                 "(model.base: /path/to/bert-base-chinese), a mirror (HF_ENDPOINT=...), or the offline recipe "
                 "configs/default.yaml (the shipped models/chain-ie-char-zh encoder)"
             ) from exc
-        if m["lac"] and not _is_charnet(m["base"]):
-            raise ConfigError(f"model.lac adds LAC features to a CharNet, and {m['base']} is not one")
-        return _with_lac(model.float(), tokenizer, m["lac"]), tokenizer
+        for key in ("lac", "lexicon"):
+            if m[key] and not _is_charnet(m["base"]):
+                raise ConfigError(f"model.{key} adds features to a CharNet, and {m['base']} is not one")
+        return _with_features(model.float(), tokenizer, m), tokenizer
     tokenizer = build_tokenizer()
     if m["arch"] == "charnet":
         from infer.charnet import CharNetConfig, CharNetForTokenClassification
 
-        return _with_lac(CharNetForTokenClassification(CharNetConfig(
+        return _with_features(CharNetForTokenClassification(CharNetConfig(
             vocab_size=len(tokenizer), char_dim=m["char_dim"], hidden=m["hidden"], layers=m["layers"],
             dropout=m["dropout"], crf=m["crf"], pad_token_id=tokenizer.pad_token_id, num_labels=len(tags),
             id2label=id2label, label2id=label2id,
-        )), tokenizer, m["lac"]), tokenizer
+        )), tokenizer, m), tokenizer
     bert = BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=m["hidden"],
@@ -83,18 +84,23 @@ def build_model(config: dict, schema: Schema):
     return BertForTokenClassification(bert), tokenizer
 
 
-def _with_lac(model, tokenizer, lac: str | None):
-    """`model` with the frozen LAC features of the `lac` folder attached (train.lac.attach_lac: zero
-    input columns, so a pretrained encoder starts unchanged), or `model` itself when the recipe has none."""
-    if not lac:
-        return model
+def _with_features(model, tokenizer, m: dict):
+    """`model` with the recipe's extra BiLSTM inputs attached: the frozen LAC features of model.lac
+    (train.lac.attach_lac) and the lexicon flags of model.lexicon (train.lexicon.attach_lexicon). Both
+    add zero input columns, so a pretrained encoder starts unchanged; `model` itself when neither is set."""
+    from infer.lexicon import LexiconError
     from train.lac import LacBuildError, attach_lac
+    from train.lexicon import attach_lexicon
 
     vocab = tokenizer.get_vocab()
-    try:
-        return attach_lac(model, Path(lac), sorted(vocab, key=vocab.__getitem__))
-    except LacBuildError as exc:
-        raise ConfigError(f"model.lac: {exc}") from exc
+    tokens = sorted(vocab, key=vocab.__getitem__)
+    for key, attach in (("lac", attach_lac), ("lexicon", attach_lexicon)):
+        if m[key]:
+            try:
+                model = attach(model, Path(m[key]), tokens)
+            except (LacBuildError, LexiconError) as exc:
+                raise ConfigError(f"model.{key}: {exc}") from exc
+    return model
 
 
 def _is_charnet(base: str) -> bool:
@@ -311,8 +317,8 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
 
 def _data_hashes(config: dict, stages: list[str], augmented: list[Example]) -> dict[str, str]:
     """SHA-256 of every file the model learnt from: exports, stand-off corpus (gold_files), the
-    intermediate stages' CLUENER and silver files (when used), a local pretrained encoder's weights
-    and the LAC features' weights."""
+    intermediate stages' CLUENER and silver files (when used), a local pretrained encoder's weights,
+    the LAC features' weights and the lexicon's keys."""
     hashes = {str(f): file_sha256(f) for f in gold_files(config)}
     for stage, key in (("CLUENER", "cluener"), ("silver", "silver")):
         if stage in stages:
@@ -326,6 +332,11 @@ def _data_hashes(config: dict, stages: list[str], augmented: list[Example]) -> d
 
         lac_weights = Path(config["model"]["lac"]) / WEIGHTS_FILE
         hashes[str(lac_weights)] = file_sha256(lac_weights)
+    if config["model"]["lexicon"]:
+        from infer.lexicon import WEIGHTS_FILE as LEXICON_FILE
+
+        lexicon_keys = Path(config["model"]["lexicon"]) / LEXICON_FILE
+        hashes[str(lexicon_keys)] = file_sha256(lexicon_keys)
     base = config["model"]["base"]
     if config["model"]["init"] == "pretrained" and base and (Path(base) / "model.safetensors").is_file():
         hashes[str(Path(base) / "model.safetensors")] = file_sha256(Path(base) / "model.safetensors")
@@ -389,6 +400,10 @@ def fit(config: dict) -> Path:
             from train.lac import copy_notice
 
             copy_notice(Path(config["model"]["lac"]), staging)
+        if config["model"]["lexicon"]:
+            from train.lexicon import copy_notice as copy_lexicon_notice
+
+            copy_lexicon_notice(Path(config["model"]["lexicon"]), staging)
         metrics = {
             "train_paragraphs": len(train_ex), "augmented_paragraphs": len(augmented), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),

@@ -198,12 +198,13 @@ def build_lac(wheel: Path, out: Path, tokenizer_dir: Path) -> dict:
 
 
 def attach_lac(model, folder: Path, tokens: list[str]):
-    """A copy of CharNet `model` with the frozen LAC features of `folder` appended to its BiLSTM input.
+    """A copy of CharNet `model` with the frozen LAC features of `folder` added to its BiLSTM input.
 
     The first BiLSTM layer's input weights get zero columns for the new features, so the returned
     model tags exactly as `model` does until fine-tuning moves those columns: a pretrained encoder
-    starts from what it knew. `tokens` is the model's vocabulary in id order; LAC's rows were stored
-    for one vocabulary, so another one is refused."""
+    starts from what it knew. The columns go where CharNet reads LAC's features, after the bigrams
+    and before any lexicon flags the model already has. `tokens` is the model's vocabulary in id
+    order; LAC's rows were stored for one vocabulary, so another one is refused."""
     from infer.charnet import CharNetForTokenClassification
     from infer.lac import FEATURE_DIM, load_lac, read_info
 
@@ -216,9 +217,11 @@ def attach_lac(model, folder: Path, tokens: list[str]):
     config = model.config.__class__.from_dict({**model.config.to_dict(), "lac_dim": FEATURE_DIM})
     extended = CharNetForTokenClassification(config)
     state = model.state_dict()
+    slot = config.char_dim + 2 * config.bigram_dim
     for direction in ("", "_reverse"):
         weight = state[f"lstm.weight_ih_l0{direction}"]
-        state[f"lstm.weight_ih_l0{direction}"] = torch.cat([weight, weight.new_zeros(weight.size(0), FEATURE_DIM)], 1)
+        state[f"lstm.weight_ih_l0{direction}"] = torch.cat(
+            [weight[:, :slot], weight.new_zeros(weight.size(0), FEATURE_DIM), weight[:, slot:]], 1)
     state |= {f"lac.{k}": v for k, v in load_lac(folder).state_dict().items()}
     extended.load_state_dict(state)
     return extended.to(next(model.parameters()).dtype).train(model.training)
