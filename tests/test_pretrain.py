@@ -83,6 +83,16 @@ def test_pretrain_then_fine_tune_from_the_encoder_folder(root, tmp_path):
         assert f.get_tensor("chars.weight").dtype == torch.float16
     again = run("train", "pretrain", "--config", str(tmp_path / "p.yaml"), cwd=root)
     assert again.returncode == 0 and "reusing" in again.stderr  # stage 1 is cached
+    assert "supervised: done before" in again.stderr  # and stage 2: a rerun for stage 3 starts after it
+    with safe_open(encoder_dir / "model.safetensors", "pt") as f:
+        rerun = f.get_tensor("lstm.weight_hh_l0")
+    with safe_open(next((tmp_path / "work").glob("supervised-*.safetensors")), "pt") as f:
+        assert torch.equal(f.get_tensor("lstm.weight_hh_l0").half(), rerun)
+    config["teacher"] = {"lac": str(tmp_path / "no-lac")}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(config, allow_unicode=True))
+    missing = run("train", "pretrain", "--config", str(tmp_path / "t.yaml"), cwd=root)
+    assert missing.returncode == 2 and "teacher.lac:" in missing.stderr and "python -m train lac" in missing.stderr
+    assert "embeddings" not in missing.stderr  # refused before any stage ran
 
     fit_config = {"data": {"dev_docs": ["004_e34ce637d7128e12"]},
                   "model": {"init": "pretrained", "base": str(encoder_dir), "max_length": 64, "stride": 16},

@@ -1,11 +1,14 @@
 """`python -m train pretrain`: build the project's own Chinese encoder from ../shared/data.
 
-Two stages, each resumable:
+Up to three stages, each resumable:
 1. character and bigram word2vec embeddings from the unlabeled text (`corpus`), cached in
    `work_dir/embeddings.npz` under a key of the corpus file hashes and the embedding settings;
 2. supervised NER on CLUENER2020 train (its ten native classes) for the BiLSTM on top, with Trainer
    checkpoints in `work_dir/checkpoints` (a rerun resumes from the last one), scored on CLUENER
-   dev with seqeval.
+   dev with seqeval; its weights are kept in `work_dir` so a rerun for stage 3 starts there;
+3. with `teacher`: the BiLSTM learns Baidu LAC's word classes on archive text (train/teacher.py), so
+   LAC's knowledge is in the encoder without LAC running at inference. The CLUENER tag layer is
+   kept from stage 2 (CLUENER dev is scored there).
 The result is a model folder (fp16 safetensors, tokenizer, pretrain.json with what it saw and
 scored) that `model.base` of a fine-tuning recipe points at; the CLUENER tag layer in it is
 replaced when fine-tuning on the schema's labels.
@@ -35,6 +38,7 @@ from train.embeddings import (bigram_table, char_matrix, corpus_files, corpus_st
                               sentences, train_vectors)
 from train.evaluate import evaluate_tagger, format_table, metrics_fn
 from train.rows import training_rows
+from train.teacher import teach
 from train.vocab import build_tokenizer
 
 DEFAULTS: dict = {
@@ -44,6 +48,9 @@ DEFAULTS: dict = {
     "model": {"hidden": 256, "layers": 1, "dropout": 0.3, "crf": False, "max_length": 64, "stride": 16},
     "supervised": {"train": None, "dev": None, "epochs": 10, "batch_size": 32, "learning_rate": 2.0e-3,
                    "patience": 3, "seed": 42},
+    # stage 3 (train/teacher.py): a `python -m train lac` folder whose tags the BiLSTM learns on archive text
+    "teacher": {"lac": None, "archive": "../shared/data/zh-gov-reports", "max_chars": 2_000_000, "epochs": 1,
+                "batch_size": 32, "learning_rate": 1.0e-3, "seed": 42},
     # a fine-tuning recipe whose data.dev_docs and data.test_docs are left out of the corpus
     "held_out_from": None,
     "work_dir": "models/.pretrain-work",
@@ -145,6 +152,13 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path, 
     # a work_dir never resume from each other's runs, nor from a run over other embeddings.
     stage_key = hashlib.sha256(json.dumps([s, m, str(emb_key)], sort_keys=True).encode()).hexdigest()[:12]
     checkpoints = work / f"checkpoints-{stage_key}"
+    done = work / f"supervised-{stage_key}.safetensors"
+    if done.is_file() and done.with_suffix(".json").is_file():
+        from safetensors.torch import load_file
+
+        net.load_state_dict(load_file(str(done)))
+        print(f"supervised: done before ({done})", file=sys.stderr)
+        return json.loads(done.with_suffix(".json").read_text(encoding="utf-8")) | {"stage_key": stage_key}
     args = TrainingArguments(
         output_dir=str(checkpoints), num_train_epochs=s["epochs"], per_device_train_batch_size=s["batch_size"],
         per_device_eval_batch_size=128, learning_rate=s["learning_rate"], lr_scheduler_type="linear",
@@ -165,8 +179,14 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path, 
     tagger = Tagger.from_model(trainer.model.float().eval(), tokenizer, m["max_length"], m["stride"])
     table = evaluate_tagger(tagger, dev_ex, CLUENER_CLASSES)
     print("CLUENER dev (seqeval strict):\n" + format_table(table), file=sys.stderr)
-    return {"train_sentences": len(train_ex), "dev_sentences": len(dev_ex), "epochs_run": trainer.state.epoch,
-            "cluener_dev": table, "train_hash": file_sha256(train_path), "dev_hash": file_sha256(dev_path)}
+    result = {"train_sentences": len(train_ex), "dev_sentences": len(dev_ex), "epochs_run": trainer.state.epoch,
+              "cluener_dev": table, "train_hash": file_sha256(train_path), "dev_hash": file_sha256(dev_path)}
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in trainer.model.state_dict().items()}, str(done.with_suffix(".tmp")))
+    write_json(done.with_suffix(".json"), result)
+    os.replace(done.with_suffix(".tmp"), done)
+    return result | {"stage_key": stage_key}
 
 
 def cluener_table(tagger: Tagger, dev_path: Path) -> dict:
@@ -192,6 +212,13 @@ def pretrain(config: dict) -> Path:
     from transformers import set_seed
 
     started = time.time()
+    if config["teacher"]["lac"]:  # checked before the stages that come first take their minutes
+        from infer.lac import LacError, read_info
+
+        try:
+            read_info(Path(config["teacher"]["lac"]))
+        except LacError as exc:
+            raise ConfigError(f"teacher.lac: {exc}") from exc
     set_seed(config["supervised"]["seed"])
     work = Path(config["work_dir"])
     work.mkdir(parents=True, exist_ok=True)
@@ -201,6 +228,10 @@ def pretrain(config: dict) -> Path:
     tags = ["O"] + [f"{p}-{c}" for c in CLUENER_CLASSES for p in ("B", "I")]
     net = build_encoder(emb, config, tags, encoder.pad_id)
     supervised = _supervised(config, net, tokenizer, encoder, work, str(emb["key"]))
+    held = {f"{name}#{i}" for name, indices in _held_out(config).items() for i in indices}
+    teacher_key = hashlib.sha256(json.dumps([config["teacher"], (supervised or {}).get("stage_key"), str(emb["key"])],
+                                            sort_keys=True).encode()).hexdigest()[:12]
+    teacher = teach(net, config, held, tokenizer, encoder, work, teacher_key)
 
     output = Path(config["output"])
     staging = new_staging(output)
@@ -210,7 +241,7 @@ def pretrain(config: dict) -> Path:
         if (output / CARD).is_file():
             shutil.copyfile(output / CARD, staging / CARD)
         write_json(staging / "pretrain.json", {
-            "config": config, "corpus": emb["stats"], "supervised": supervised,
+            "config": config, "corpus": emb["stats"], "supervised": supervised, "teacher": teacher,
             "seconds": round(time.time() - started, 1), "parameters": sum(p.numel() for p in net.parameters()),
         })
         move_into_place(staging, output)
