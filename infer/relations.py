@@ -149,6 +149,11 @@ CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(])(?:如今的?|目前|
 # Words right after a company that make it a source or an attribute, not the clause's subject:
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list).
 NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息)")
+# A company that names a place (风帆工业园, 邦辰众创空间: parks are no companies in the guide) is no subject,
+# and a company heading a list of projects (A零部件等投资N亿元的N个项目, A…等项目开工) shares the
+# list's totals with the others: `等` between the subject and the metric ends its scope.
+PLACE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:工业园|产业园|园区|众创空间|孵化器|基地|集聚区|聚集区)")
+LISTED_WITH_OTHERS = re.compile(r"等")
 
 
 def sentence_starts(text: str) -> Callable[[int], int]:
@@ -159,7 +164,7 @@ def sentence_starts(text: str) -> Callable[[int], int]:
 
 def _is_subject(text: str, span: Span) -> bool:
     return bool(CLAUSE_OPEN.search(text[max(0, span.start - 8) : span.start])) and not NOT_SUBJECT_AFTER.match(
-        text[span.end : span.end + 4])
+        text[span.end : span.end + 4]) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 
 def _distributed(text: str, metric: Span, metrics: list[Span], companies: list[Span],
@@ -200,6 +205,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
         own = [c for c in subjects if sent <= c.start and c.end <= metric.start]
         if own:
             subject = own[-1]
+            if LISTED_WITH_OTHERS.search(text, subject.end, metric.start):
+                continue
             if not any(c is not subject and c.start >= subject.start and c.end <= metric.start
                        and re.fullmatch(r"[、和与及]", text[c.start - 1 : c.start]) for c in companies):
                 pairs.append((metric, subject))

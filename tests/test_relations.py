@@ -233,3 +233,16 @@ def test_leads_when_the_chain_is_named_inside_the_officials_title():
     assert rule_pairs(deputy, [("副县长、高端装备产业链副链长王强", "OFFICIAL"), ("高端装备产业链", "CHAIN")]) == set()
     alone = "县委常委、高端装备产业链链长刘明到企业调研。"  # no other mention: no LEADS
     assert rule_pairs(alone, [("县委常委、高端装备产业链链长刘明", "OFFICIAL")]) == set()
+
+
+@pytest.mark.parametrize("text, spans", [
+    # a company heading a list of projects: the later metrics are the list's (or the region's), not its own
+    ("重点项目加快推进，甲石化千万吨炼油、汽车零部件园区等项目开工建设，全年新增高铁192公里、码头泊位18个。",
+     [("甲石化", "COMPANY"), ("新增高铁192公里", "METRIC"), ("码头泊位18个", "METRIC")]),
+    ("确保丙水业等投资31亿元的5个项目建成，丁威汽配等投资46亿元的12个项目加快建设。",
+     [("丙水业", "COMPANY"), ("投资31亿元", "METRIC"), ("丁威", "COMPANY"), ("投资46亿元", "METRIC")]),
+    # a company that names a park is no subject (parks are not companies in the guide)
+    ("推动对接合作，戊辰众创空间入驻电商企业60余家。", [("戊辰", "COMPANY"), ("入驻电商企业60余家", "METRIC")]),
+])
+def test_a_company_heading_a_list_or_naming_a_park_measures_none(text, spans):
+    assert rule_pairs(text, spans) == set()
