@@ -154,6 +154,11 @@ NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|�
 # list's totals with the others: `等` between the subject and the metric ends its scope.
 PLACE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:工业园|产业园|园区|众创空间|孵化器|基地|集聚区|聚集区)")
 LISTED_WITH_OTHERS = re.compile(r"等")
+# A clause that reports a project's or a newcomer's progress (X落户, …项目投入生产, 4个机场相继建成) closes
+# the topic: metrics after it are the region's (中国稀土集团落户，…；数字经济规模突破1万亿元).
+PROGRESS_END = re.compile(r"(?:投入运营|投入生产|投入运行|相继建成|顺利完成|初见成效|加速建设|加快建设|加快推进|"
+                          r"有序推进|建成投产|竣工投产|开工建设|建成投运|进展顺利|落户|成立运营|获批开业)$")
+CLAUSE_BREAK = re.compile(r"[，,；;]")
 
 
 def sentence_starts(text: str) -> Callable[[int], int]:
@@ -205,7 +210,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
         own = [c for c in subjects if sent <= c.start and c.end <= metric.start]
         if own:
             subject = own[-1]
-            if LISTED_WITH_OTHERS.search(text, subject.end, metric.start):
+            if LISTED_WITH_OTHERS.search(text, subject.end, metric.start) or any(
+                    PROGRESS_END.search(clause) for clause in CLAUSE_BREAK.split(text[subject.end : metric.start])[:-1]):
                 continue
             if not any(c is not subject and c.start >= subject.start and c.end <= metric.start
                        and re.fullmatch(r"[、和与及]", text[c.start - 1 : c.start]) for c in companies):

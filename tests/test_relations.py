@@ -246,3 +246,17 @@ def test_leads_when_the_chain_is_named_inside_the_officials_title():
 ])
 def test_a_company_heading_a_list_or_naming_a_park_measures_none(text, spans):
     assert rule_pairs(text, spans) == set()
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # a newcomer's arrival or a project's progress closes the company's topic: what follows is the region's
+    ("工业企业接近3万家，甲稀土集团落户，结束了没有央企总部的局面；数字经济规模突破2万亿元。",
+     [("甲稀土集团", "COMPANY"), ("数字经济规模突破2万亿元", "METRIC")], set()),
+    ("乙环境科技有限公司实施的再生水项目投入生产，污水处理厂三期工程日处理污水6万吨。",
+     [("乙环境科技有限公司", "COMPANY"), ("日处理污水6万吨", "METRIC")], set()),
+    # the company's own project, measured right after it, stays the company's
+    ("丙化乙烯项目投产，总产能达190万吨。", [("丙化", "COMPANY"), ("总产能达190万吨", "METRIC")],
+     {("总产能达190万吨", "丙化", "MEASURES")}),
+])
+def test_a_progress_clause_closes_the_subjects_topic(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
