@@ -159,6 +159,9 @@ LISTED_WITH_OTHERS = re.compile(r"等")
 PROGRESS_END = re.compile(r"(?:投入运营|投入生产|投入运行|相继建成|顺利完成|初见成效|加速建设|加快建设|加快推进|"
                           r"有序推进|建成投产|竣工投产|开工建设|建成投运|进展顺利|落户|成立运营|获批开业)$")
 CLAUSE_BREAK = re.compile(r"[，,；;]")
+# A later clause that opens on the region (全县纳税百强企业…, 全县外贸出口总额…) is about the region, which
+# gets no MEASURES (the guide), and so are the metrics after it.
+REGION_OPEN = re.compile(r"^(?:今年|去年|全年|上半年|前三季度|\d{4}年)?(?:全县|全市|全省|全区|全州|全国|全球|我省|我市|我县|我区|我国)")
 
 
 def sentence_starts(text: str) -> Callable[[int], int]:
@@ -210,8 +213,9 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
         own = [c for c in subjects if sent <= c.start and c.end <= metric.start]
         if own:
             subject = own[-1]
+            clauses = CLAUSE_BREAK.split(text[subject.end : metric.start])
             if LISTED_WITH_OTHERS.search(text, subject.end, metric.start) or any(
-                    PROGRESS_END.search(clause) for clause in CLAUSE_BREAK.split(text[subject.end : metric.start])[:-1]):
+                    PROGRESS_END.search(c) for c in clauses[:-1]) or any(REGION_OPEN.match(c) for c in clauses[1:]):
                 continue
             if not any(c is not subject and c.start >= subject.start and c.end <= metric.start
                        and re.fullmatch(r"[、和与及]", text[c.start - 1 : c.start]) for c in companies):

@@ -260,3 +260,11 @@ def test_a_company_heading_a_list_or_naming_a_park_measures_none(text, spans):
 ])
 def test_a_progress_clause_closes_the_subjects_topic(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+def test_a_later_clause_opening_on_the_region_is_the_regions():
+    # the shape of a county report: the company's own sales, then the county's totals
+    text = "甲毛巾网上销售额突破2亿元，全县出口总额达到3.45亿美元，同比增长11.6%。"
+    spans = [("甲毛巾", "COMPANY"), ("网上销售额突破2亿元", "METRIC"), ("出口总额达到3.45亿美元", "METRIC"),
+             ("同比增长11.6%", "METRIC")]
+    assert rule_pairs(text, spans) == {("网上销售额突破2亿元", "甲毛巾", "MEASURES")}
