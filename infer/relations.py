@@ -175,6 +175,24 @@ def _is_subject(text: str, span: Span) -> bool:
         text[span.end : span.end + 4]) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 
+# `投资X亿元的Y…项目`: the metric qualifies the company's project, also after the county that governs it
+# (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words out of the company).
+QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}")
+
+
+def _shared_project(text: str, metric: Span, company: Span, metrics: list[Span]) -> bool:
+    """True when `投资X亿元的Y…` is no project of Y's own: a park named after Y (投资33亿元的风帆工业园),
+    or a total over several projects (总投资53亿元的英利光伏电池、永红铸机等10个项目; 总投资29亿元的A…、B…项目)."""
+    end = CLAUSE_END.search(text, company.end)
+    stop = min([end.start() if end else len(text)] + [m.start for m in metrics if m.start >= company.end])
+    phrase = text[company.end : stop]
+    if re.search(r"[，,]", phrase):
+        phrase = phrase[: re.search(r"[，,]", phrase).start()]
+    own = phrase.split("、")[0]
+    return bool(re.search(r"工业园|产业园", own) or re.search(r"等\d+个", phrase) or (
+        text[metric.start : metric.start + 1] == "总" and "、" in phrase))
+
+
 def _distributed(text: str, metric: Span, metrics: list[Span], companies: list[Span],
                  sentence_of: Callable[[int], int]) -> Span | None:
     """`A、B、C分别实现税收X、Y、Z`: the i-th metric after 分别 measures the i-th coordinated company."""
@@ -202,8 +220,9 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     subjects = [c for c in companies if _is_subject(text, c)]
     for metric in metrics:
         after = next((c for c in companies if c.start >= metric.end), None)
-        if after is not None and text[metric.end : after.start] == "的":
-            pairs.append((metric, after))
+        if after is not None and QUALIFIED.fullmatch(text, metric.end, after.start):
+            if not _shared_project(text, metric, after, metrics):
+                pairs.append((metric, after))
             continue
         listed = _distributed(text, metric, metrics, companies, sentence_of)
         if listed is not None:

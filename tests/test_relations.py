@@ -268,3 +268,22 @@ def test_a_later_clause_opening_on_the_region_is_the_regions():
     spans = [("甲毛巾", "COMPANY"), ("网上销售额突破2亿元", "METRIC"), ("出口总额达到3.45亿美元", "METRIC"),
              ("同比增长11.6%", "METRIC")]
     assert rule_pairs(text, spans) == {("网上销售额突破2亿元", "甲毛巾", "MEASURES")}
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # the county before the company is left out of its span and does not break the qualification
+    ("加快推进投资12.6亿元的安新甲铜杆、投资8.7亿元的高阳乙印染等一批在建项目。",
+     [("投资12.6亿元", "METRIC"), ("甲铜杆", "COMPANY"), ("投资8.7亿元", "METRIC"), ("乙印染", "COMPANY")],
+     {("投资12.6亿元", "甲铜杆", "MEASURES"), ("投资8.7亿元", "乙印染", "MEASURES")}),
+    # a park named after the company is no project of its own
+    ("年内力争投资33亿元的丙帆工业园、投资6.12亿元的丁瑞医疗器械开工。",
+     [("投资33亿元", "METRIC"), ("丙帆", "COMPANY"), ("投资6.12亿元", "METRIC"), ("丁瑞", "COMPANY")],
+     {("投资6.12亿元", "丁瑞", "MEASURES")}),
+    # a total over several projects: none (the guide: a total shared by several companies gets none)
+    ("推动总投资53亿元的戊利光伏电池、己红铸机等10个项目竣工。",
+     [("总投资53亿元", "METRIC"), ("戊利", "COMPANY"), ("己红", "COMPANY")], set()),
+    ("谋划启动总投资29亿元的庚电投光伏发电制氢、辛能光伏发电储能项目建设。",
+     [("总投资29亿元", "METRIC"), ("庚电投", "COMPANY"), ("辛能", "COMPANY")], set()),
+])
+def test_investment_qualifying_a_project(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
