@@ -193,16 +193,22 @@ def _shared_project(text: str, metric: Span, company: Span, metrics: list[Span])
         text[metric.start : metric.start + 1] == "总" and "、" in phrase))
 
 
-def _distributed(text: str, metric: Span, metrics: list[Span], companies: list[Span],
+def _distributed(text: str, metric: Span, metrics: list[Span], targets: list[Span],
                  sentence_of: Callable[[int], int]) -> Span | None:
-    """`A、B、C分别实现税收X、Y、Z`: the i-th metric after 分别 measures the i-th coordinated company."""
+    """`A、B、C分别实现税收X、Y、Z`: the i-th metric after 分别 measures the i-th of a list of companies
+    (or chains: 人参、食用菌全产业链产值分别达到X、Y) named right before it in the same clause run; a list
+    that goes on with 等 (A、B等5家企业) is not all there, and a 分别 after a `；` is another statement."""
     sent = sentence_of(metric.start)
     cue = text.rfind("分别", sent, metric.start)
     if cue < 0:
         return None
-    listed = [c for c in companies if sent <= c.start and c.end <= cue]
+    groups = [g for g in _coordinated(text, [c for c in targets if sent <= c.start and c.end <= cue]) if len(g) >= 2]
+    if not groups:
+        return None
+    listed = groups[-1]
     after = [m for m in metrics if m.start >= cue and sentence_of(m.start) == sent]
-    if len(listed) < 2 or len(after) > len(listed) or metric not in after:
+    if (len(after) > len(listed) or metric not in after or text.startswith("等", listed[-1].end)
+            or re.search(r"[；;]", text[listed[-1].end : cue])):
         return None
     return listed[after.index(metric)]
 
@@ -224,7 +230,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
             if not _shared_project(text, metric, after, metrics):
                 pairs.append((metric, after))
             continue
-        listed = _distributed(text, metric, metrics, companies, sentence_of)
+        listed = _distributed(text, metric, metrics, companies, sentence_of) or _distributed(
+            text, metric, metrics, chains, sentence_of)
         if listed is not None:
             pairs.append((metric, listed))
             continue

@@ -287,3 +287,19 @@ def test_a_later_clause_opening_on_the_region_is_the_regions():
 ])
 def test_investment_qualifying_a_project(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # chains listed before 分别 pair in order too (the bare second value is no METRIC by the guide)
+    ("大力发展特色农业，人参、食用菌全产业链产值分别达到1150亿元、140亿元。",
+     [("人参", "CHAIN"), ("食用菌全产业链", "CHAIN"), ("达到1150亿元", "METRIC")],
+     {("达到1150亿元", "人参", "MEASURES")}),
+    # a list cut short by 等, in an earlier statement (；), is not what 分别 distributes over
+    ("甲公司、乙公司等6家企业挂牌；年末全县存款余额140.5亿元，贷款余额61.2亿元，分别是2015年的1.62倍和1.9倍。",
+     [("甲公司", "COMPANY"), ("乙公司", "COMPANY"), ("是2015年的1.62倍", "METRIC")], set()),
+    # companies inside project names are no list either
+    ("丙星存储芯片、丁和集团电池材料等外资项目建成，实际利用内外资分别增长12％、5.1％。",
+     [("丙星", "COMPANY"), ("丁和集团", "COMPANY"), ("增长12％", "METRIC")], set()),
+])
+def test_fenbie_distributes_over_the_list_right_before_it(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
