@@ -175,6 +175,8 @@ def _is_subject(text: str, span: Span) -> bool:
         text[span.end : span.end + 4]) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 
+# A METRIC is a value (the guide): a span without a number in it is a tagger's slip (链, 全产业) and measures nothing.
+NUMBER = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半首倍%％]")
 # `投资X亿元的Y…项目`: the metric qualifies the company's project, also after the county that governs it
 # (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words out of the company).
 QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}")
@@ -225,6 +227,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     sentence_of = sentence_starts(text)
     subjects = [c for c in companies if _is_subject(text, c)]
     for metric in metrics:
+        if not NUMBER.search(text, metric.start, metric.end):
+            continue
         after = next((c for c in companies if c.start >= metric.end), None)
         if after is not None and QUALIFIED.fullmatch(text, metric.end, after.start):
             if not _shared_project(text, metric, after, metrics):

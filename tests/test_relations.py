@@ -303,3 +303,10 @@ def test_investment_qualifying_a_project(text, spans, expected):
 ])
 def test_fenbie_distributes_over_the_list_right_before_it(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+def test_a_metric_span_without_a_number_measures_nothing():
+    # the tagger's slips inside 梅花鹿全产业链产值达到800亿元 (a METRIC is a value, the guide)
+    text = "梅花鹿全产业链产值达到800亿元。"
+    spans = [("梅花鹿", "COMPANY"), ("全产业", "METRIC"), ("链", "METRIC")]
+    assert rule_pairs(text, spans) == set()
