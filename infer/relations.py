@@ -196,23 +196,45 @@ def _shared_project(text: str, metric: Span, company: Span, metrics: list[Span])
 
 
 def _distributed(text: str, metric: Span, metrics: list[Span], targets: list[Span],
-                 sentence_of: Callable[[int], int]) -> Span | None:
+                 sentence_of: Callable[[int], int]) -> list[Span]:
     """`A、B、C分别实现税收X、Y、Z`: the i-th metric after 分别 measures the i-th of a list of companies
     (or chains: 人参、食用菌全产业链产值分别达到X、Y) named right before it in the same clause run; a list
-    that goes on with 等 (A、B等5家企业) is not all there, and a 分别 after a `；` is another statement."""
+    that goes on with 等 (A、B等5家企业) is not all there, and a 分别 after a `；` is another statement.
+    One value that no bare value follows (A和B…充电量分别比去年同期增长30%左右) holds for each of them."""
     sent = sentence_of(metric.start)
-    cue = text.rfind("分别", sent, metric.start)
+    cue = text.rfind("分别", sent, metric.end)  # inside the metric when its indicator is (充电量分别比…增长30%)
     if cue < 0:
-        return None
+        return []
     groups = [g for g in _coordinated(text, [c for c in targets if sent <= c.start and c.end <= cue]) if len(g) >= 2]
     if not groups:
-        return None
+        return []
     listed = groups[-1]
-    after = [m for m in metrics if m.start >= cue and sentence_of(m.start) == sent]
+    after = [m for m in metrics if m.end > cue and sentence_of(m.start) == sent]
     if (len(after) > len(listed) or metric not in after or text.startswith("等", listed[-1].end)
             or re.search(r"[；;]", text[listed[-1].end : cue])):
-        return None
-    return listed[after.index(metric)]
+        return []
+    if len(after) == 1 and not re.match(r"[、和及与]", text[metric.end : metric.end + 1]):
+        return listed
+    return [listed[after.index(metric)]]
+
+
+# `A、B销售收入超1000亿元`, `A、B、C跨入世界500强`: a threshold or rank that holds for each company of a
+# list opening the clause links to each (the guide); a total (合计, 共, 总) links to none.
+EACH_CUE = re.compile(r"超|突破|跨入|进入|居|位列|以上|均|都|各")
+TOTAL_CUE = re.compile(r"合计|共|总|累计")
+
+
+def _each(text: str, metric: Span, companies: list[Span]) -> list[Span]:
+    groups = [g for g in _coordinated(text, [c for c in companies if c.end <= metric.start]) if len(g) >= 2]
+    if not groups:
+        return []
+    group = groups[-1]
+    gap, value = text[group[-1].end : metric.start], text[metric.start : metric.end]
+    if (len(gap) > 8 or CLAUSE_END.search(gap) or re.search(r"[，,]", gap)
+            or not CLAUSE_OPEN.search(text[max(0, group[0].start - 8) : group[0].start])
+            or TOTAL_CUE.search(gap + value) or not EACH_CUE.search(gap + value)):
+        return []
+    return group
 
 
 def measured(text: str, metrics: list[Span], companies: list[Span], chains: list[Span]) -> list[tuple[Span, Span]]:
@@ -235,9 +257,9 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
                 pairs.append((metric, after))
             continue
         listed = _distributed(text, metric, metrics, companies, sentence_of) or _distributed(
-            text, metric, metrics, chains, sentence_of)
-        if listed is not None:
-            pairs.append((metric, listed))
+            text, metric, metrics, chains, sentence_of) or _each(text, metric, companies)
+        if listed:
+            pairs += [(metric, target) for target in listed]
             continue
         sent = sentence_of(metric.start)
         own = [c for c in subjects if sent <= c.start and c.end <= metric.start]
@@ -283,7 +305,7 @@ def _coordinated(text: str, companies: list[Span]) -> list[list[Span]]:
     """Runs of companies joined only by 、/和/及/与 (one list), in text order."""
     groups: list[list[Span]] = []
     for c in sorted(companies, key=lambda c: c.start):
-        if groups and re.fullmatch(r"[、和及与,，]?", text[groups[-1][-1].end : c.start]):
+        if groups and re.fullmatch(r"(?:[（(][^）)]{1,8}[）)])?[、和及与,，]?", text[groups[-1][-1].end : c.start]):
             groups[-1].append(c)
         else:
             groups.append([c])

@@ -310,3 +310,27 @@ def test_a_metric_span_without_a_number_measures_nothing():
     text = "梅花鹿全产业链产值达到800亿元。"
     spans = [("梅花鹿", "COMPANY"), ("全产业", "METRIC"), ("链", "METRIC")]
     assert rule_pairs(text, spans) == set()
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # a threshold each company of the list passes: one relation per company (the guide's "each" case)
+    ("重点打造一批大型企业集团。甲汽车、乙新能源销售收入超1000亿元，丙威超500亿元。",
+     [("甲汽车", "COMPANY"), ("乙新能源", "COMPANY"), ("销售收入超1000亿元", "METRIC"), ("丙威", "COMPANY"),
+      ("超500亿元", "METRIC")],
+     {("销售收入超1000亿元", "甲汽车", "MEASURES"), ("销售收入超1000亿元", "乙新能源", "MEASURES"),
+      ("超500亿元", "丙威", "MEASURES")}),
+    # a bracketed product note inside the list does not break it
+    ("丁帆、戊凯、己润顺达（门窗）、庚昌铜业等企业超100亿元。",
+     [("丁帆", "COMPANY"), ("戊凯", "COMPANY"), ("己润顺达", "COMPANY"), ("庚昌铜业", "COMPANY"),
+      ("超100亿元", "METRIC")],
+     {("超100亿元", c, "MEASURES") for c in ("丁帆", "戊凯", "己润顺达", "庚昌铜业")}),
+    # one value after 分别 with no bare values after it holds for each
+    ("节日期间，辛电网和壬电网供电区域内，电动汽车充电量分别比上年同期增长25%左右。",
+     [("辛电网", "COMPANY"), ("壬电网", "COMPANY"), ("电动汽车充电量分别比上年同期增长25%左右", "METRIC")],
+     {("电动汽车充电量分别比上年同期增长25%左右", c, "MEASURES") for c in ("辛电网", "壬电网")}),
+    # a total is shared: none
+    ("癸威电器、子通新材料等总投资38亿元的7个项目开工。",
+     [("癸威电器", "COMPANY"), ("子通新材料", "COMPANY"), ("总投资38亿元", "METRIC")], set()),
+])
+def test_a_threshold_holding_for_each_listed_company_links_to_each(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
