@@ -144,8 +144,12 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
 SENTENCE_END = re.compile(r"[。！？\n]")
 # A company is the subject of its clause when it opens the clause, after at most an adverbial of
 # time or focus (如今, 其中, 仅, 2017年 …); a company after a verb (组建X, 支持X, 招引X) is an object.
-CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(])(?:如今的?|目前|其中|例如|比如|仅|同时|此外|另外|近年来|今年以来|"
-                         r"今年|去年|\d{4}年|\d{1,2}月份?|[一二三四]季度|上半年|前三季度)?[，,]?$")
+# Also after an appositive naming its country and kind (德国大众, 丹麦工业巨头丹佛斯, 美国玩具公司孩之宝), after
+# 由 (由X承建，总投资…: X builds it) and after a numbered heading (〔14〕X：项目总投资…).
+CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?|目前|其中|例如|比如|仅|同时|此外|另外|近年来|今年以来|"
+                         r"今年|去年|\d{4}年|\d{1,2}月份?|[一二三四]季度|上半年|前三季度|由)?[，,]?"
+                         r"(?:(?:[德美英法日韩泰]国|丹麦|瑞典|瑞士|荷兰|意大利|西班牙|芬兰|挪威|新加坡)"
+                         r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?)?$")
 # Words right after a company that make it a source or an attribute, not the clause's subject:
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list).
 NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息)")
@@ -171,7 +175,7 @@ def sentence_starts(text: str) -> Callable[[int], int]:
 
 
 def _is_subject(text: str, span: Span) -> bool:
-    return bool(CLAUSE_OPEN.search(text[max(0, span.start - 8) : span.start])) and not NOT_SUBJECT_AFTER.match(
+    return bool(CLAUSE_OPEN.search(text[max(0, span.start - 24) : span.start])) and not NOT_SUBJECT_AFTER.match(
         text[span.end : span.end + 4]) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 

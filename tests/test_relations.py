@@ -334,3 +334,22 @@ def test_a_metric_span_without_a_number_measures_nothing():
 ])
 def test_a_threshold_holding_for_each_listed_company_links_to_each(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # an appositive naming the country and kind before the company
+    ("在浙江嘉兴，丹麦工业巨头甲佛斯新增投资27亿元建设在华第二园区。",
+     [("甲佛斯", "COMPANY"), ("新增投资27亿元", "METRIC")], {("新增投资27亿元", "甲佛斯", "MEASURES")}),
+    ("德国乙众投资约24亿欧元，成立合资公司。", [("乙众", "COMPANY"), ("投资约24亿欧元", "METRIC")],
+     {("投资约24亿欧元", "乙众", "MEASURES")}),
+    # 由X承建: X is the builder the later figures are about; a numbered heading opens a clause too
+    ("项目位于北区工业园，由丙臣饲料有限公司承建，总投资2.36亿元。",
+     [("丙臣饲料有限公司", "COMPANY"), ("总投资2.36亿元", "METRIC")],
+     {("总投资2.36亿元", "丙臣饲料有限公司", "MEASURES")}),
+    ("〔9〕丁正食品：项目总投资1.47亿元，占地28亩。", [("丁正食品", "COMPANY"), ("项目总投资1.47亿元", "METRIC")],
+     {("项目总投资1.47亿元", "丁正食品", "MEASURES")}),
+    # a place before the company is no appositive: 组建北京X stays an object
+    ("组建北京戊据集团，数字经济增加值增长8.7%。", [("戊据集团", "COMPANY"), ("数字经济增加值增长8.7%", "METRIC")], set()),
+])
+def test_subjects_after_an_appositive_by_or_a_heading(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
