@@ -179,6 +179,9 @@ def _is_subject(text: str, span: Span) -> bool:
         text[span.end : span.end + 4]) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 
+# 该公司/该企业/这家企业 anywhere, and a bare 公司/企业 opening a clause, stand for the paragraph's last company
+# named before them (X成立于2009年…。公司注册资本4616万元; 关税政策导致该公司二季度损失11亿美元).
+ANAPHOR = re.compile(r"(该公司|该企业|该集团|这家企业|这家公司)|公司(?![\u4e00-\u9fff]{0,2}(?:达|超|突破|\d))")
 # A METRIC is a value (the guide): a span without a number in it is a tagger's slip (链, 全产业) and measures nothing.
 NUMBER = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半首倍%％]")
 # `投资X亿元的Y…项目`: the metric qualifies the company's project, also after the county that governs it
@@ -252,6 +255,17 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     pairs = []
     sentence_of = sentence_starts(text)
     subjects = [c for c in companies if _is_subject(text, c)]
+    stands_for: dict[str, Span] = {}  # an anaphor's id -> the company it stands for
+    for a in ANAPHOR.finditer(text):
+        if a.group(1) is None and not CLAUSE_OPEN.search(text[max(0, a.start() - 24) : a.start()]):
+            continue
+        before = [c for c in companies if c.end <= a.start()]
+        if before and not any(m.start <= a.start() < m.end for m in metrics) and not any(
+                c.start <= a.start() < c.end for c in companies):
+            pseudo = Span(a.start(), a.end(), "ANAPHOR", id=f"anaphor{a.start()}")
+            stands_for[pseudo.id] = before[-1]
+            subjects.append(pseudo)
+    subjects.sort(key=lambda c: c.start)
     for metric in metrics:
         if not NUMBER.search(text, metric.start, metric.end):
             continue
@@ -275,7 +289,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
                 continue
             if not any(c is not subject and c.start >= subject.start and c.end <= metric.start
                        and re.fullmatch(r"[、和与及]", text[c.start - 1 : c.start]) for c in companies):
-                pairs.append((metric, subject))
+                pairs.append((metric, stands_for.get(subject.id, subject)))
             continue
         target = _nearest(chains, metric, text, before=True)
         if target is not None and not any(m.start > target.end and m.end <= metric.start for m in metrics):

@@ -353,3 +353,21 @@ def test_a_threshold_holding_for_each_listed_company_links_to_each(text, spans, 
 ])
 def test_subjects_after_an_appositive_by_or_a_heading(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # 该集团 / 该公司 stand for the company named before them
+    ("近日，甲得科集团的电机工厂在嘉善动工，这是该集团在境外规模最大的项目，总投资额4亿美元。",
+     [("甲得科集团", "COMPANY"), ("总投资额4亿美元", "METRIC")], {("总投资额4亿美元", "甲得科集团", "MEASURES")}),
+    ("乙汽车公司发布季度业绩。媒体称，加征关税使该公司三季度损失9亿美元。",
+     [("乙汽车公司", "COMPANY"), ("损失9亿美元", "METRIC")], {("损失9亿美元", "乙汽车公司", "MEASURES")}),
+    # a bare 公司 opening a clause in a company profile
+    ("丙立信家纺股份有限公司创建于2010年。公司注册资本3820万元，总资产2.7亿元。",
+     [("丙立信家纺股份有限公司", "COMPANY"), ("注册资本3820万元", "METRIC"), ("总资产2.7亿元", "METRIC")],
+     {("注册资本3820万元", "丙立信家纺股份有限公司", "MEASURES"), ("总资产2.7亿元", "丙立信家纺股份有限公司", "MEASURES")}),
+    # a bare 企业 is generic (企业生产效率提升20% after a list of workshops): none
+    ("发挥丁立信、戊强2个智能车间带动作用。据统计，经过数字化改造，企业生产效率提升18%。",
+     [("丁立信", "COMPANY"), ("戊强", "COMPANY"), ("生产效率提升18%", "METRIC")], set()),
+])
+def test_anaphors_stand_for_the_company_before_them(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
