@@ -99,12 +99,20 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
             gap = _gap(text, company, chain)
             if len(gap) > MAX_GAP:
                 continue
-            after = text[max(company.end, chain.end) : max(company.end, chain.end) + 12]
+            lo, hi = min(company.end, chain.end), max(company.start, chain.start)
+            if any(lo <= c.start and c.end <= hi for c in companies):
+                continue  # the cue between belongs to the company nearer the chain (A与链主B配套，融入Y)
+            end = max(company.end, chain.end)
+            after = text[end : end + 12]
             before = text[max(0, min(company.start, chain.start) - 12) : min(company.start, chain.start)]
-            if ANCHOR_CUE.search(gap) or (ANCHOR_CUE.search(after) and company.start < chain.start) or (
+            named = ANCHOR_CUE.search(after)
+            # X作为Y产业链链主(企业): the 链主 after the chain is X's unless it names the company after it
+            # (A与Y产业链链主B开展配套: B is the 链主)
+            names_next = named is not None and any(end + named.end() <= c.start <= end + named.end() + 4 for c in companies)
+            if ANCHOR_CUE.search(gap) or (named and not names_next and company.start < chain.start) or (
                     ANCHOR_CUE.search(before) and chain.start < company.start):
                 add(company, chain, anchors)
-            elif MEMBER_CUE.search(gap) and company.start < chain.start:
+            elif MEMBER_CUE.search(gap) and company.start < chain.start and not _named_anchor(text, company):
                 add(company, chain, member_of)
     for group in _coordinated(text, companies):
         after, before = text[group[-1].end : group[-1].end + 12], text[max(0, group[0].start - 12) : group[0].start]
@@ -115,16 +123,31 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
                 chain = max((c for c in chains if c.end <= group[0].start), key=lambda c: c.end, default=None)
             for company in group if chain is not None else []:
                 add(company, chain, anchors)
+    for group in _coordinated(text, companies):  # 引入A、B等企业 / A、B等199家链上企业 / A与链主B配套
+        brought_in = MEMBER_LIST_BEFORE.search(text, 0, group[0].start) and re.match(  # not 招引X…项目落户
+            r"等|[，,。；;！？\n]|$", text[group[-1].end : group[-1].end + 1])
+        if not (brought_in or MEMBER_LIST_AFTER.match(text, group[-1].end)):
+            continue
+        chain = _statement_chain(text, group, chains)
+        for company in group if chain is not None else []:
+            if not _named_anchor(text, company):
+                add(company, chain, member_of)
+    for company, chain, is_anchor in _table_rows(text, companies, chains):  # a column 所属重点产业链
+        add(company, chain, anchors if is_anchor else member_of)
     for chain in chains:
         tail = text[chain.end : chain.end + 4]
         if not LEADER_CUE.search(tail) or DEPUTY.match(tail):  # a deputy (副链长, 副总链长) is no leader
             continue
-        official = _nearest(officials, chain, text, before=False)  # Y产业链链长、市委副书记X
-        if official is not None and official.start - chain.end <= 12:
-            add(official, chain, leads)
-            continue
         official = _nearest(officials, chain, text, before=True)  # X担任Y产业链（总）链长
         if official is not None and re.search(r"(?:担任|出任|任|为)$", _gap(text, official, chain)):
+            add(official, chain, leads)
+            continue
+        official = _nearest(officials, chain, text, before=False)  # Y产业链链长、市委副书记X
+        # the official must follow the title directly, and not be the subject of a 任 of its own
+        # (…任Y产业链总链长，副市长Z任副总链长: Z is the deputy)
+        if official is not None and re.fullmatch(r"[\s、，,：:]*", text[chain.end + LEADER_CUE.search(tail).end():
+                                                                         official.start]) and not re.match(
+                r"(?:担任|出任|任|为)", text[official.end : official.end + 2]):
             add(official, chain, leads)
     for official in officials:  # 县委常委、高端装备产业链链长刘明: the chain is named inside the title
         title = text[official.start : official.end]
@@ -296,6 +319,58 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
             if len(_gap(text, target, metric)) <= 8:
                 pairs.append((metric, target))
     return pairs
+
+
+# Companies a statement names as joining a chain without leading it: brought in (引入/引进/招引/吸引 A、B等;
+# not 招引X…项目, a project of X's),
+# listed as the chain's companies or suppliers (A、B等199家链上企业, 以A、B等为龙头), or supplying its 链主
+# (A与链主B配套).
+MEMBER_LIST_BEFORE = re.compile(r"(?:引入|引进|招引|吸引)了?$")
+MEMBER_LIST_AFTER = re.compile(r"等[^，,。；;！？\n]{0,10}?(?:链上企业|配套企业|为龙头)|与[^，,。；;！？\n]{0,20}?[链鏈]主"
+                               r"[^，,。；;！？\n]{0,20}?配套")
+
+
+def _named_anchor(text: str, company: Span) -> bool:
+    """True when the text calls the company a 链主 right before or after it (链主X, X等链主)."""
+    return bool(LISTED_ANCHOR_BEFORE.search(text, max(0, company.start - 12), company.start)
+                or LISTED_ANCHOR_AFTER.match(text, company.end))
+
+
+def _statement_chain(text: str, group: list[Span], chains: list[Span]) -> Span | None:
+    """The chain a statement about a list of companies is about: the nearest one named before it in its
+    sentence, else the first after it in its sentence, else the paragraph's last before it, else its first after."""
+    sentence_of = sentence_starts(text)
+    sent = sentence_of(group[0].start)
+    before = [c for c in chains if c.end <= group[0].start]
+    after = [c for c in chains if c.start >= group[-1].end]
+    return next((c for c in reversed(before) if c.start >= sent), None) or next(
+        (c for c in after if sentence_of(c.start) == sent), None) or (before[-1] if before else None) or (
+        after[0] if after else None)
+
+
+# A table whose header names each row's chain (序号 企业名称 所属重点产业链): each row's company belongs to
+# the row's chain; a 链主 table (the title or header says 链主) makes it the chain's 链主.
+TABLE_CHAIN_COLUMN = re.compile(r"所属(?:重点)?(?:产业)?[链鏈]")
+
+
+def _table_rows(text: str, companies: list[Span], chains: list[Span]) -> list[tuple[Span, Span, bool]]:
+    header = TABLE_CHAIN_COLUMN.search(text)
+    if header is None:
+        return []
+    header_end = text.find("\n", header.end())
+    if header_end < 0:
+        return []
+    is_anchor = bool(ANCHOR_CUE.search(text, 0, header_end))
+    out = []
+    row_start = header_end + 1
+    while row_start < len(text):
+        row_end = text.find("\n", row_start)
+        row_end = len(text) if row_end < 0 else row_end
+        row_chains = [c for c in chains if row_start <= c.start and c.end <= row_end]
+        if row_chains:
+            out += [(c, row_chains[0], is_anchor) for c in companies if row_start <= c.start and c.end <= row_end]
+        row_start = row_end + 1
+    return out
 
 
 # A list of companies named as 链主 (A、B等链主, 链主企业A、B, 产业链“链主”A): each anchors the chain of

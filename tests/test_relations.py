@@ -371,3 +371,67 @@ def test_subjects_after_an_appositive_by_or_a_heading(text, spans, expected):
 ])
 def test_anaphors_stand_for_the_company_before_them(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("以甲集团为链主的精细化工产业链加快壮大。", [("甲集团", "COMPANY"), ("精细化工产业链", "CHAIN")],
+     {("甲集团", "精细化工产业链", "ANCHORS")}),
+    ("乙集团作为有色金属产业链链主企业，带动上下游企业集聚。", [("乙集团", "COMPANY"), ("有色金属产业链", "CHAIN")],
+     {("乙集团", "有色金属产业链", "ANCHORS")}),
+    ("高端装备产业链链主企业丙重工牵头组建创新联合体。", [("高端装备产业链", "CHAIN"), ("丙重工", "COMPANY")],
+     {("丙重工", "高端装备产业链", "ANCHORS")}),
+    ("培育链主企业丁股份、戊机械，做强高端装备产业链。",
+     [("丁股份", "COMPANY"), ("戊机械", "COMPANY"), ("高端装备产业链", "CHAIN")],
+     {("丁股份", "高端装备产业链", "ANCHORS"), ("戊机械", "高端装备产业链", "ANCHORS")}),
+    # the 链主 cue belongs to the company it names; the supplier is a member (与链主…配套)
+    ("癸部件与链主甲汽车配套，融入新能源汽车产业链。",
+     [("癸部件", "COMPANY"), ("甲汽车", "COMPANY"), ("新能源汽车产业链", "CHAIN")],
+     {("甲汽车", "新能源汽车产业链", "ANCHORS"), ("癸部件", "新能源汽车产业链", "MEMBER_OF")}),
+    ("乙零部件与新能源汽车产业链链主甲汽车开展配套合作。",
+     [("乙零部件", "COMPANY"), ("新能源汽车产业链", "CHAIN"), ("甲汽车", "COMPANY")],
+     {("甲汽车", "新能源汽车产业链", "ANCHORS"), ("乙零部件", "新能源汽车产业链", "MEMBER_OF")}),
+])
+def test_anchors_statements_name_the_right_company(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("围绕新能源汽车产业链，引入辛电池、壬电机等配套企业。",
+     [("新能源汽车产业链", "CHAIN"), ("辛电池", "COMPANY"), ("壬电机", "COMPANY")],
+     {("辛电池", "新能源汽车产业链", "MEMBER_OF"), ("壬电机", "新能源汽车产业链", "MEMBER_OF")}),
+    # seed article 000: the chain is named in the next sentence of the paragraph
+    ("现已吸引上海友升铝业有限公司、山东骏程金属科技有限公司等199家链上企业相继落户。“目前，在平区铝产业上游领域已逐渐完备，"
+     "铝产业发展的重点向铝精深加工领域延伸，已形成汽车交通用铝产业链、新型功能铝产品产业链",
+     [("上海友升铝业有限公司", "COMPANY"), ("山东骏程金属科技有限公司", "COMPANY"), ("汽车交通用铝产业链", "CHAIN"),
+      ("新型功能铝产品产业链", "CHAIN")],
+     {("上海友升铝业有限公司", "汽车交通用铝产业链", "MEMBER_OF"),
+      ("山东骏程金属科技有限公司", "汽车交通用铝产业链", "MEMBER_OF")}),
+    # seed article 001: 龙头 (not 链主) of the chain named before
+    ("而纵向来看,全市汽车及基础零部件产业链条也不断完善,已经形成以中通、时风等为龙头,集整车和零部件研发、生产、贸易于一体的汽车工业体系。",
+     [("汽车及基础零部件产业链条", "CHAIN"), ("中通", "COMPANY"), ("时风", "COMPANY")],
+     {("中通", "汽车及基础零部件产业链条", "MEMBER_OF"), ("时风", "汽车及基础零部件产业链条", "MEMBER_OF")}),
+    # a project brought in is no company joining (seed article 004: 招引浪潮10万台计算机项目落户)
+    ("成功招引甲潮10万台计算机项目落户，新一代信息技术产业链营收同比增长17.2%。",
+     [("甲潮", "COMPANY"), ("新一代信息技术产业链", "CHAIN")], set()),
+    # a table column naming each row's chain: members, or 链主 when the table is of 链主
+    ("序号\t企业名称\t所属重点产业链\n1\t甲钢铁\t高端金属材料产业链\n2\t乙纺织\t纺织服装产业链",
+     [("甲钢铁", "COMPANY"), ("高端金属材料产业链", "CHAIN"), ("乙纺织", "COMPANY"), ("纺织服装产业链", "CHAIN")],
+     {("甲钢铁", "高端金属材料产业链", "MEMBER_OF"), ("乙纺织", "纺织服装产业链", "MEMBER_OF")}),
+    ("全市重点产业链链主企业名单\n序号\t链主企业\t所属重点产业链\n1\t甲钢铁\t高端金属材料产业链",
+     [("甲钢铁", "COMPANY"), ("高端金属材料产业链", "CHAIN")], {("甲钢铁", "高端金属材料产业链", "ANCHORS")}),
+])
+def test_member_of_statements_and_tables(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # 总链长 leads; the deputy named in the next clause does not, whichever side of the title it stands
+    ("市委书记王强任新材料产业链总链长，副市长李明任副总链长。",
+     [("市委书记王强", "OFFICIAL"), ("新材料产业链", "CHAIN"), ("副市长李明", "OFFICIAL")],
+     {("市委书记王强", "新材料产业链", "LEADS")}),
+    ("新材料产业链总链长、市委书记王强，副总链长、副市长李明到企业调研。",
+     [("新材料产业链", "CHAIN"), ("市委书记王强", "OFFICIAL"), ("副市长李明", "OFFICIAL")],
+     {("市委书记王强", "新材料产业链", "LEADS")}),
+])
+def test_chief_and_deputy_chain_leaders(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
