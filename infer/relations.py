@@ -1,12 +1,14 @@
 """Relations: the rule baseline, and the trained extractor that may replace or extend it.
 
 Each rule reads one explicit statement inside one paragraph, as the guide annotates them:
-  ANCHORS    以X为链主的Y / 作为Y“链主”企业，X / X…Y产业链…链主   (a 链主 cue between or next to the pair)
-             A、B等链主 / 链主企业A、B / 产业链“链主”A               (the chain of the clause, else the paragraph's last before)
-  LEADS      Y产业链链长X / X担任Y链长 / 县委常委、Y产业链链长X…Y     (链长 right after the chain, or the chain in the
-                                                                   title leads its next mention; 副链长 is no leader)
-  MEMBER_OF  X加入/融入/入链/配套…Y                                (a joining verb between company and chain)
-  MEASURES   Y…营收增长17.2%；投资X亿元的Y…；A、B分别…X、Y              (the clause's subject company; see `measured`)
+  ANCHORS    以X为链主的Y / 作为Y“链主”企业，X / X作为Y产业链链主(企业)   (a 链主 cue between or next to the pair,
+             A、B等链主 / 链主企业A、B / 产业链“链主”A                       and the company it names: in
+                                                                         A与Y产业链链主B配套 B is the 链主)
+  LEADS      Y产业链链长X / X担任Y(总)链长 / 县委常委、Y产业链链长X…Y    (链长 right after the chain, or the chain in the
+                                                                   title leads its next mention; 副链长/副总链长 is no leader)
+  MEMBER_OF  X加入/融入/入链/配套…Y / 引入A、B等 / A、B等…链上企业 / 以A、B等为龙头 / A与链主B配套
+  tables     a column 所属重点产业链: each row's company is MEMBER_OF the row's chain (ANCHORS in a 链主 table)
+  MEASURES   Y…营收增长17.2%；投资X亿元的Y…；A、B分别…X、Y；A、B超100亿元      (the clause's subject; see `measured`)
 (the names are the default schema's: the rules find labels and relation types by their schema roles).
 
 The trained extractor (`python -m train relations` writes MODEL_DIR/relations/) classifies every
@@ -99,12 +101,20 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
             gap = _gap(text, company, chain)
             if len(gap) > MAX_GAP:
                 continue
-            after = text[max(company.end, chain.end) : max(company.end, chain.end) + 12]
+            lo, hi = min(company.end, chain.end), max(company.start, chain.start)
+            if any(lo <= c.start and c.end <= hi for c in companies):
+                continue  # the cue between belongs to the company nearer the chain (A与链主B配套，融入Y)
+            end = max(company.end, chain.end)
+            after = text[end : end + 12]
             before = text[max(0, min(company.start, chain.start) - 12) : min(company.start, chain.start)]
-            if ANCHOR_CUE.search(gap) or (ANCHOR_CUE.search(after) and company.start < chain.start) or (
+            named = ANCHOR_CUE.search(after)
+            # X作为Y产业链链主(企业): the 链主 after the chain is X's unless it names the company after it
+            # (A与Y产业链链主B开展配套: B is the 链主)
+            names_next = named is not None and any(end + named.end() <= c.start <= end + named.end() + 4 for c in companies)
+            if ANCHOR_CUE.search(gap) or (named and not names_next and company.start < chain.start) or (
                     ANCHOR_CUE.search(before) and chain.start < company.start):
                 add(company, chain, anchors)
-            elif MEMBER_CUE.search(gap) and company.start < chain.start:
+            elif MEMBER_CUE.search(gap) and company.start < chain.start and not _named_anchor(text, company):
                 add(company, chain, member_of)
     for group in _coordinated(text, companies):
         after, before = text[group[-1].end : group[-1].end + 12], text[max(0, group[0].start - 12) : group[0].start]
@@ -115,16 +125,31 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
                 chain = max((c for c in chains if c.end <= group[0].start), key=lambda c: c.end, default=None)
             for company in group if chain is not None else []:
                 add(company, chain, anchors)
+    for group in _coordinated(text, companies):  # 引入A、B等企业 / A、B等199家链上企业 / A与链主B配套
+        brought_in = MEMBER_LIST_BEFORE.search(text, 0, group[0].start) and re.match(  # not 招引X…项目落户
+            r"等|[，,。；;！？\n]|$", text[group[-1].end : group[-1].end + 1])
+        if not (brought_in or MEMBER_LIST_AFTER.match(text, group[-1].end)):
+            continue
+        chain = _statement_chain(text, group, chains)
+        for company in group if chain is not None else []:
+            if not _named_anchor(text, company):
+                add(company, chain, member_of)
+    for company, chain, is_anchor in _table_rows(text, companies, chains):  # a column 所属重点产业链
+        add(company, chain, anchors if is_anchor else member_of)
     for chain in chains:
         tail = text[chain.end : chain.end + 4]
         if not LEADER_CUE.search(tail) or DEPUTY.match(tail):  # a deputy (副链长, 副总链长) is no leader
             continue
-        official = _nearest(officials, chain, text, before=False)  # Y产业链链长、市委副书记X
-        if official is not None and official.start - chain.end <= 12:
-            add(official, chain, leads)
-            continue
         official = _nearest(officials, chain, text, before=True)  # X担任Y产业链（总）链长
         if official is not None and re.search(r"(?:担任|出任|任|为)$", _gap(text, official, chain)):
+            add(official, chain, leads)
+            continue
+        official = _nearest(officials, chain, text, before=False)  # Y产业链链长、市委副书记X
+        # the official must follow the title directly, and not be the subject of a 任 of its own
+        # (…任Y产业链总链长，副市长Z任副总链长: Z is the deputy)
+        if official is not None and re.fullmatch(r"[\s、，,：:]*", text[chain.end + LEADER_CUE.search(tail).end():
+                                                                         official.start]) and not re.match(
+                r"(?:担任|出任|任|为)", text[official.end : official.end + 2]):
             add(official, chain, leads)
     for official in officials:  # 县委常委、高端装备产业链链长刘明: the chain is named inside the title
         title = text[official.start : official.end]
@@ -144,11 +169,28 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
 SENTENCE_END = re.compile(r"[。！？\n]")
 # A company is the subject of its clause when it opens the clause, after at most an adverbial of
 # time or focus (如今, 其中, 仅, 2017年 …); a company after a verb (组建X, 支持X, 招引X) is an object.
-CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(])(?:如今的?|目前|其中|例如|比如|仅|同时|此外|另外|近年来|今年以来|"
-                         r"今年|去年|\d{4}年|\d{1,2}月份?|[一二三四]季度|上半年|前三季度)?[，,]?$")
+# Also after an appositive naming its country and kind (德国大众, 丹麦工业巨头丹佛斯, 美国玩具公司孩之宝), after
+# 由 (由X承建，总投资…: X builds it) and after a numbered heading (〔14〕X：项目总投资…).
+CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?|目前|其中|例如|比如|仅|同时|此外|另外|近年来|今年以来|"
+                         r"今年|去年|\d{4}年|\d{1,2}月份?|[一二三四]季度|上半年|前三季度|由)?[，,]?"
+                         r"(?:(?:[德美英法日韩泰]国|丹麦|瑞典|瑞士|荷兰|意大利|西班牙|芬兰|挪威|新加坡)"
+                         r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?)?$")
 # Words right after a company that make it a source or an attribute, not the clause's subject:
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list).
 NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息)")
+# A company that names a place (风帆工业园, 邦辰众创空间: parks are no companies in the guide) is no subject,
+# and a company heading a list of projects (A零部件等投资N亿元的N个项目, A…等项目开工) shares the
+# list's totals with the others: `等` between the subject and the metric ends its scope.
+PLACE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:工业园|产业园|园区|众创空间|孵化器|基地|集聚区|聚集区)")
+LISTED_WITH_OTHERS = re.compile(r"等")
+# A clause that reports a project's or a newcomer's progress (X落户, …项目投入生产, 4个机场相继建成) closes
+# the topic: metrics after it are the region's (中国稀土集团落户，…；数字经济规模突破1万亿元).
+PROGRESS_END = re.compile(r"(?:投入运营|投入生产|投入运行|相继建成|顺利完成|初见成效|加速建设|加快建设|加快推进|"
+                          r"有序推进|建成投产|竣工投产|开工建设|建成投运|进展顺利|落户|成立运营|获批开业)$")
+CLAUSE_BREAK = re.compile(r"[，,；;]")
+# A later clause that opens on the region (全县纳税百强企业…, 全县外贸出口总额…) is about the region, which
+# gets no MEASURES (the guide), and so are the metrics after it.
+REGION_OPEN = re.compile(r"^(?:今年|去年|全年|上半年|前三季度|\d{4}年)?(?:全县|全市|全省|全区|全州|全国|全球|我省|我市|我县|我区|我国)")
 
 
 def sentence_starts(text: str) -> Callable[[int], int]:
@@ -158,57 +200,185 @@ def sentence_starts(text: str) -> Callable[[int], int]:
 
 
 def _is_subject(text: str, span: Span) -> bool:
-    return bool(CLAUSE_OPEN.search(text[max(0, span.start - 8) : span.start])) and not NOT_SUBJECT_AFTER.match(
-        text[span.end : span.end + 4])
+    return bool(CLAUSE_OPEN.search(text[max(0, span.start - 24) : span.start])) and not NOT_SUBJECT_AFTER.match(
+        text[span.end : span.end + 4]) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 
-def _distributed(text: str, metric: Span, metrics: list[Span], companies: list[Span],
-                 sentence_of: Callable[[int], int]) -> Span | None:
-    """`A、B、C分别实现税收X、Y、Z`: the i-th metric after 分别 measures the i-th coordinated company."""
+# 该公司/该企业/这家企业 anywhere, and a bare 公司/企业 opening a clause, stand for the paragraph's last company
+# named before them (X成立于2009年…。公司注册资本4616万元; 关税政策导致该公司二季度损失11亿美元).
+ANAPHOR = re.compile(r"(该公司|该企业|该集团|这家企业|这家公司)|公司(?![\u4e00-\u9fff]{0,2}(?:达|超|突破|\d))")
+# A METRIC is a value (the guide): a span without a number in it is a tagger's slip (链, 全产业) and measures nothing.
+NUMBER = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半首倍%％]")
+# `投资X亿元的Y…项目`: the metric qualifies the company's project, also after the county that governs it
+# (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words out of the company).
+QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}")
+
+
+def _shared_project(text: str, metric: Span, company: Span, metrics: list[Span]) -> bool:
+    """True when `投资X亿元的Y…` is no project of Y's own: a park named after Y (投资33亿元的风帆工业园),
+    or a total over several projects (总投资53亿元的英利光伏电池、永红铸机等10个项目; 总投资29亿元的A…、B…项目)."""
+    end = CLAUSE_END.search(text, company.end)
+    stop = min([end.start() if end else len(text)] + [m.start for m in metrics if m.start >= company.end])
+    phrase = text[company.end : stop]
+    if re.search(r"[，,]", phrase):
+        phrase = phrase[: re.search(r"[，,]", phrase).start()]
+    own = phrase.split("、")[0]
+    return bool(re.search(r"工业园|产业园", own) or re.search(r"等\d+个", phrase) or (
+        text[metric.start : metric.start + 1] == "总" and "、" in phrase))
+
+
+def _distributed(text: str, metric: Span, metrics: list[Span], targets: list[Span],
+                 sentence_of: Callable[[int], int]) -> list[Span]:
+    """`A、B、C分别实现税收X、Y、Z`: the i-th metric after 分别 measures the i-th of a list of companies
+    (or chains: 人参、食用菌全产业链产值分别达到X、Y) named right before it in the same clause run; a list
+    that goes on with 等 (A、B等5家企业) is not all there, and a 分别 after a `；` is another statement.
+    One value that no bare value follows (A和B…充电量分别比去年同期增长30%左右) holds for each of them."""
     sent = sentence_of(metric.start)
-    cue = text.rfind("分别", sent, metric.start)
+    cue = text.rfind("分别", sent, metric.end)  # inside the metric when its indicator is (充电量分别比…增长30%)
     if cue < 0:
-        return None
-    listed = [c for c in companies if sent <= c.start and c.end <= cue]
-    after = [m for m in metrics if m.start >= cue and sentence_of(m.start) == sent]
-    if len(listed) < 2 or len(after) > len(listed) or metric not in after:
-        return None
-    return listed[after.index(metric)]
+        return []
+    groups = [g for g in _coordinated(text, [c for c in targets if sent <= c.start and c.end <= cue]) if len(g) >= 2]
+    if not groups:
+        return []
+    listed = groups[-1]
+    after = [m for m in metrics if m.end > cue and sentence_of(m.start) == sent]
+    if (len(after) > len(listed) or metric not in after or text.startswith("等", listed[-1].end)
+            or re.search(r"[；;]", text[listed[-1].end : cue])):
+        return []
+    if len(after) == 1 and not re.match(r"[、和及与]", text[metric.end : metric.end + 1]):
+        return listed
+    return [listed[after.index(metric)]]
+
+
+# `A、B销售收入超1000亿元`, `A、B、C跨入世界500强`: a threshold or rank that holds for each company of a
+# list opening the clause links to each (the guide); a total (合计, 共, 总) links to none.
+EACH_CUE = re.compile(r"超|突破|跨入|进入|居|位列|以上|均|都|各")
+TOTAL_CUE = re.compile(r"合计|共|总|累计")
+
+
+def _each(text: str, metric: Span, companies: list[Span]) -> list[Span]:
+    groups = [g for g in _coordinated(text, [c for c in companies if c.end <= metric.start]) if len(g) >= 2]
+    if not groups:
+        return []
+    group = groups[-1]
+    gap, value = text[group[-1].end : metric.start], text[metric.start : metric.end]
+    if (len(gap) > 8 or CLAUSE_END.search(gap) or re.search(r"[，,]", gap)
+            or not CLAUSE_OPEN.search(text[max(0, group[0].start - 8) : group[0].start])
+            or TOTAL_CUE.search(gap + value) or not EACH_CUE.search(gap + value)):
+        return []
+    return group
 
 
 def measured(text: str, metrics: list[Span], companies: list[Span], chains: list[Span]) -> list[tuple[Span, Span]]:
     """(metric, company or chain) pairs the MEASURES rules read in one paragraph. A company that opens
-    a clause is the subject of the later metrics of its sentence, up to the next such company (信发集团交易量…，占…7.47%，交易额…);
-    `投资X亿元的Y项目` measures the company right after 的; `A、B分别…X、Y` pairs in order; a total
-    shared by coordinated companies (`A和B…共X`) measures none (the guide). A chain is measured only
-    by a metric right after it in the same clause. Measured on the corpus with gold entities (train
-    split, where the rules were written): MEASURES F1 0.40 with the nearest-mention rule, 0.67 with
-    these; carrying a subject into the next sentence raised recall less than it cost precision."""
+    a clause (also after 由, a heading or a country-and-kind appositive; 该公司/该集团 and a clause-opening
+    公司 stand for the company before them) is the subject of the later metrics of its sentence, up to the
+    next such company (信发集团交易量…，占…7.47%，交易额…), unless a list (等), a progress clause (X落户, …投入生产)
+    or a clause opening on the region (全县…) comes first: those metrics are the region's, which gets none.
+    `投资X亿元的[县]Y项目` measures Y (not Y's park, not a total over several projects); `A、B分别…X、Y`
+    pairs in order (one value: each); a threshold holding for each listed company (A、B超100亿元) links to
+    each, a total shared by them (`A和B合计X`) to none (the guide). A chain is measured only by a metric
+    right after it in the same clause. A METRIC span without a number measures nothing.
+    With gold entities, MEASURES F1 (train split, where the rules were written / dev): 0.40 with the
+    nearest-mention rule on train; 0.652 / 0.683 with the first subject rules; 0.864 / 0.970 with these.
+    Carrying a subject into the next sentence raised recall less than it cost precision, and so did
+    a bare 企业 as an anaphor and requiring no comma between a chain and its metric."""
     pairs = []
     sentence_of = sentence_starts(text)
     subjects = [c for c in companies if _is_subject(text, c)]
-    for metric in metrics:
-        after = next((c for c in companies if c.start >= metric.end), None)
-        if after is not None and text[metric.end : after.start] == "的":
-            pairs.append((metric, after))
+    stands_for: dict[str, Span] = {}  # an anaphor's id -> the company it stands for
+    for a in ANAPHOR.finditer(text):
+        if a.group(1) is None and not CLAUSE_OPEN.search(text[max(0, a.start() - 24) : a.start()]):
             continue
-        listed = _distributed(text, metric, metrics, companies, sentence_of)
-        if listed is not None:
-            pairs.append((metric, listed))
+        before = [c for c in companies if c.end <= a.start()]
+        if before and not any(m.start <= a.start() < m.end for m in metrics) and not any(
+                c.start <= a.start() < c.end for c in companies):
+            pseudo = Span(a.start(), a.end(), "ANAPHOR", id=f"anaphor{a.start()}")
+            stands_for[pseudo.id] = before[-1]
+            subjects.append(pseudo)
+    subjects.sort(key=lambda c: c.start)
+    for metric in metrics:
+        if not NUMBER.search(text, metric.start, metric.end):
+            continue
+        after = next((c for c in companies if c.start >= metric.end), None)
+        if after is not None and QUALIFIED.fullmatch(text, metric.end, after.start):
+            if not _shared_project(text, metric, after, metrics):
+                pairs.append((metric, after))
+            continue
+        listed = _distributed(text, metric, metrics, companies, sentence_of) or _distributed(
+            text, metric, metrics, chains, sentence_of) or _each(text, metric, companies)
+        if listed:
+            pairs += [(metric, target) for target in listed]
             continue
         sent = sentence_of(metric.start)
         own = [c for c in subjects if sent <= c.start and c.end <= metric.start]
         if own:
             subject = own[-1]
+            clauses = CLAUSE_BREAK.split(text[subject.end : metric.start])
+            if LISTED_WITH_OTHERS.search(text, subject.end, metric.start) or any(
+                    PROGRESS_END.search(c) for c in clauses[:-1]) or any(REGION_OPEN.match(c) for c in clauses[1:]):
+                continue
             if not any(c is not subject and c.start >= subject.start and c.end <= metric.start
                        and re.fullmatch(r"[、和与及]", text[c.start - 1 : c.start]) for c in companies):
-                pairs.append((metric, subject))
+                pairs.append((metric, stands_for.get(subject.id, subject)))
             continue
         target = _nearest(chains, metric, text, before=True)
         if target is not None and not any(m.start > target.end and m.end <= metric.start for m in metrics):
             if len(_gap(text, target, metric)) <= 8:
                 pairs.append((metric, target))
     return pairs
+
+
+# Companies a statement names as joining a chain without leading it: brought in (引入/引进/招引/吸引 A、B等;
+# not 招引X…项目, a project of X's),
+# listed as the chain's companies or suppliers (A、B等199家链上企业, 以A、B等为龙头), or supplying its 链主
+# (A与链主B配套).
+MEMBER_LIST_BEFORE = re.compile(r"(?:引入|引进|招引|吸引)了?$")
+MEMBER_LIST_AFTER = re.compile(r"等[^，,。；;！？\n]{0,10}?(?:链上企业|配套企业|为龙头)|与[^，,。；;！？\n]{0,20}?[链鏈]主"
+                               r"[^，,。；;！？\n]{0,20}?配套")
+
+
+def _named_anchor(text: str, company: Span) -> bool:
+    """True when the text calls the company a 链主 right before or after it (链主X, X等链主)."""
+    return bool(LISTED_ANCHOR_BEFORE.search(text, max(0, company.start - 12), company.start)
+                or LISTED_ANCHOR_AFTER.match(text, company.end))
+
+
+def _statement_chain(text: str, group: list[Span], chains: list[Span]) -> Span | None:
+    """The chain a statement about a list of companies is about: the nearest one named before it in its
+    sentence, else the first after it in its sentence, else the paragraph's last before it, else its first after."""
+    sentence_of = sentence_starts(text)
+    sent = sentence_of(group[0].start)
+    before = [c for c in chains if c.end <= group[0].start]
+    after = [c for c in chains if c.start >= group[-1].end]
+    return next((c for c in reversed(before) if c.start >= sent), None) or next(
+        (c for c in after if sentence_of(c.start) == sent), None) or (before[-1] if before else None) or (
+        after[0] if after else None)
+
+
+# A table whose header names each row's chain (序号 企业名称 所属重点产业链): each row's company belongs to
+# the row's chain; a 链主 table (the title or header says 链主) makes it the chain's 链主.
+TABLE_CHAIN_COLUMN = re.compile(r"所属(?:重点)?(?:产业)?[链鏈]")
+
+
+def _table_rows(text: str, companies: list[Span], chains: list[Span]) -> list[tuple[Span, Span, bool]]:
+    header = TABLE_CHAIN_COLUMN.search(text)
+    if header is None:
+        return []
+    header_end = text.find("\n", header.end())
+    if header_end < 0:
+        return []
+    is_anchor = bool(ANCHOR_CUE.search(text, 0, header_end))
+    out = []
+    row_start = header_end + 1
+    while row_start < len(text):
+        row_end = text.find("\n", row_start)
+        row_end = len(text) if row_end < 0 else row_end
+        row_chains = [c for c in chains if row_start <= c.start and c.end <= row_end]
+        if row_chains:
+            out += [(c, row_chains[0], is_anchor) for c in companies if row_start <= c.start and c.end <= row_end]
+        row_start = row_end + 1
+    return out
 
 
 # A list of companies named as 链主 (A、B等链主, 链主企业A、B, 产业链“链主”A): each anchors the chain of
@@ -236,7 +406,7 @@ def _coordinated(text: str, companies: list[Span]) -> list[list[Span]]:
     """Runs of companies joined only by 、/和/及/与 (one list), in text order."""
     groups: list[list[Span]] = []
     for c in sorted(companies, key=lambda c: c.start):
-        if groups and re.fullmatch(r"[、和及与,，]?", text[groups[-1][-1].end : c.start]):
+        if groups and re.fullmatch(r"(?:[（(][^）)]{1,8}[）)])?[、和及与,，]?", text[groups[-1][-1].end : c.start]):
             groups[-1].append(c)
         else:
             groups.append([c])

@@ -233,3 +233,205 @@ def test_leads_when_the_chain_is_named_inside_the_officials_title():
     assert rule_pairs(deputy, [("副县长、高端装备产业链副链长王强", "OFFICIAL"), ("高端装备产业链", "CHAIN")]) == set()
     alone = "县委常委、高端装备产业链链长刘明到企业调研。"  # no other mention: no LEADS
     assert rule_pairs(alone, [("县委常委、高端装备产业链链长刘明", "OFFICIAL")]) == set()
+
+
+@pytest.mark.parametrize("text, spans", [
+    # a company heading a list of projects: the later metrics are the list's (or the region's), not its own
+    ("重点项目加快推进，甲石化千万吨炼油、汽车零部件园区等项目开工建设，全年新增高铁192公里、码头泊位18个。",
+     [("甲石化", "COMPANY"), ("新增高铁192公里", "METRIC"), ("码头泊位18个", "METRIC")]),
+    ("确保丙水业等投资31亿元的5个项目建成，丁威汽配等投资46亿元的12个项目加快建设。",
+     [("丙水业", "COMPANY"), ("投资31亿元", "METRIC"), ("丁威", "COMPANY"), ("投资46亿元", "METRIC")]),
+    # a company that names a park is no subject (parks are not companies in the guide)
+    ("推动对接合作，戊辰众创空间入驻电商企业60余家。", [("戊辰", "COMPANY"), ("入驻电商企业60余家", "METRIC")]),
+])
+def test_a_company_heading_a_list_or_naming_a_park_measures_none(text, spans):
+    assert rule_pairs(text, spans) == set()
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # a newcomer's arrival or a project's progress closes the company's topic: what follows is the region's
+    ("工业企业接近3万家，甲稀土集团落户，结束了没有央企总部的局面；数字经济规模突破2万亿元。",
+     [("甲稀土集团", "COMPANY"), ("数字经济规模突破2万亿元", "METRIC")], set()),
+    ("乙环境科技有限公司实施的再生水项目投入生产，污水处理厂三期工程日处理污水6万吨。",
+     [("乙环境科技有限公司", "COMPANY"), ("日处理污水6万吨", "METRIC")], set()),
+    # the company's own project, measured right after it, stays the company's
+    ("丙化乙烯项目投产，总产能达190万吨。", [("丙化", "COMPANY"), ("总产能达190万吨", "METRIC")],
+     {("总产能达190万吨", "丙化", "MEASURES")}),
+])
+def test_a_progress_clause_closes_the_subjects_topic(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+def test_a_later_clause_opening_on_the_region_is_the_regions():
+    # the shape of a county report: the company's own sales, then the county's totals
+    text = "甲毛巾网上销售额突破2亿元，全县出口总额达到3.45亿美元，同比增长11.6%。"
+    spans = [("甲毛巾", "COMPANY"), ("网上销售额突破2亿元", "METRIC"), ("出口总额达到3.45亿美元", "METRIC"),
+             ("同比增长11.6%", "METRIC")]
+    assert rule_pairs(text, spans) == {("网上销售额突破2亿元", "甲毛巾", "MEASURES")}
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # the county before the company is left out of its span and does not break the qualification
+    ("加快推进投资12.6亿元的安新甲铜杆、投资8.7亿元的高阳乙印染等一批在建项目。",
+     [("投资12.6亿元", "METRIC"), ("甲铜杆", "COMPANY"), ("投资8.7亿元", "METRIC"), ("乙印染", "COMPANY")],
+     {("投资12.6亿元", "甲铜杆", "MEASURES"), ("投资8.7亿元", "乙印染", "MEASURES")}),
+    # a park named after the company is no project of its own
+    ("年内力争投资33亿元的丙帆工业园、投资6.12亿元的丁瑞医疗器械开工。",
+     [("投资33亿元", "METRIC"), ("丙帆", "COMPANY"), ("投资6.12亿元", "METRIC"), ("丁瑞", "COMPANY")],
+     {("投资6.12亿元", "丁瑞", "MEASURES")}),
+    # a total over several projects: none (the guide: a total shared by several companies gets none)
+    ("推动总投资53亿元的戊利光伏电池、己红铸机等10个项目竣工。",
+     [("总投资53亿元", "METRIC"), ("戊利", "COMPANY"), ("己红", "COMPANY")], set()),
+    ("谋划启动总投资29亿元的庚电投光伏发电制氢、辛能光伏发电储能项目建设。",
+     [("总投资29亿元", "METRIC"), ("庚电投", "COMPANY"), ("辛能", "COMPANY")], set()),
+])
+def test_investment_qualifying_a_project(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # chains listed before 分别 pair in order too (the bare second value is no METRIC by the guide)
+    ("大力发展特色农业，人参、食用菌全产业链产值分别达到1150亿元、140亿元。",
+     [("人参", "CHAIN"), ("食用菌全产业链", "CHAIN"), ("达到1150亿元", "METRIC")],
+     {("达到1150亿元", "人参", "MEASURES")}),
+    # a list cut short by 等, in an earlier statement (；), is not what 分别 distributes over
+    ("甲公司、乙公司等6家企业挂牌；年末全县存款余额140.5亿元，贷款余额61.2亿元，分别是2015年的1.62倍和1.9倍。",
+     [("甲公司", "COMPANY"), ("乙公司", "COMPANY"), ("是2015年的1.62倍", "METRIC")], set()),
+    # companies inside project names are no list either
+    ("丙星存储芯片、丁和集团电池材料等外资项目建成，实际利用内外资分别增长12％、5.1％。",
+     [("丙星", "COMPANY"), ("丁和集团", "COMPANY"), ("增长12％", "METRIC")], set()),
+])
+def test_fenbie_distributes_over_the_list_right_before_it(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+def test_a_metric_span_without_a_number_measures_nothing():
+    # the tagger's slips inside 梅花鹿全产业链产值达到800亿元 (a METRIC is a value, the guide)
+    text = "梅花鹿全产业链产值达到800亿元。"
+    spans = [("梅花鹿", "COMPANY"), ("全产业", "METRIC"), ("链", "METRIC")]
+    assert rule_pairs(text, spans) == set()
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # a threshold each company of the list passes: one relation per company (the guide's "each" case)
+    ("重点打造一批大型企业集团。甲汽车、乙新能源销售收入超1000亿元，丙威超500亿元。",
+     [("甲汽车", "COMPANY"), ("乙新能源", "COMPANY"), ("销售收入超1000亿元", "METRIC"), ("丙威", "COMPANY"),
+      ("超500亿元", "METRIC")],
+     {("销售收入超1000亿元", "甲汽车", "MEASURES"), ("销售收入超1000亿元", "乙新能源", "MEASURES"),
+      ("超500亿元", "丙威", "MEASURES")}),
+    # a bracketed product note inside the list does not break it
+    ("丁帆、戊凯、己润顺达（门窗）、庚昌铜业等企业超100亿元。",
+     [("丁帆", "COMPANY"), ("戊凯", "COMPANY"), ("己润顺达", "COMPANY"), ("庚昌铜业", "COMPANY"),
+      ("超100亿元", "METRIC")],
+     {("超100亿元", c, "MEASURES") for c in ("丁帆", "戊凯", "己润顺达", "庚昌铜业")}),
+    # one value after 分别 with no bare values after it holds for each
+    ("节日期间，辛电网和壬电网供电区域内，电动汽车充电量分别比上年同期增长25%左右。",
+     [("辛电网", "COMPANY"), ("壬电网", "COMPANY"), ("电动汽车充电量分别比上年同期增长25%左右", "METRIC")],
+     {("电动汽车充电量分别比上年同期增长25%左右", c, "MEASURES") for c in ("辛电网", "壬电网")}),
+    # a total is shared: none
+    ("癸威电器、子通新材料等总投资38亿元的7个项目开工。",
+     [("癸威电器", "COMPANY"), ("子通新材料", "COMPANY"), ("总投资38亿元", "METRIC")], set()),
+])
+def test_a_threshold_holding_for_each_listed_company_links_to_each(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # an appositive naming the country and kind before the company
+    ("在浙江嘉兴，丹麦工业巨头甲佛斯新增投资27亿元建设在华第二园区。",
+     [("甲佛斯", "COMPANY"), ("新增投资27亿元", "METRIC")], {("新增投资27亿元", "甲佛斯", "MEASURES")}),
+    ("德国乙众投资约24亿欧元，成立合资公司。", [("乙众", "COMPANY"), ("投资约24亿欧元", "METRIC")],
+     {("投资约24亿欧元", "乙众", "MEASURES")}),
+    # 由X承建: X is the builder the later figures are about; a numbered heading opens a clause too
+    ("项目位于北区工业园，由丙臣饲料有限公司承建，总投资2.36亿元。",
+     [("丙臣饲料有限公司", "COMPANY"), ("总投资2.36亿元", "METRIC")],
+     {("总投资2.36亿元", "丙臣饲料有限公司", "MEASURES")}),
+    ("〔9〕丁正食品：项目总投资1.47亿元，占地28亩。", [("丁正食品", "COMPANY"), ("项目总投资1.47亿元", "METRIC")],
+     {("项目总投资1.47亿元", "丁正食品", "MEASURES")}),
+    # a place before the company is no appositive: 组建北京X stays an object
+    ("组建北京戊据集团，数字经济增加值增长8.7%。", [("戊据集团", "COMPANY"), ("数字经济增加值增长8.7%", "METRIC")], set()),
+])
+def test_subjects_after_an_appositive_by_or_a_heading(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # 该集团 / 该公司 stand for the company named before them
+    ("近日，甲得科集团的电机工厂在嘉善动工，这是该集团在境外规模最大的项目，总投资额4亿美元。",
+     [("甲得科集团", "COMPANY"), ("总投资额4亿美元", "METRIC")], {("总投资额4亿美元", "甲得科集团", "MEASURES")}),
+    ("乙汽车公司发布季度业绩。媒体称，加征关税使该公司三季度损失9亿美元。",
+     [("乙汽车公司", "COMPANY"), ("损失9亿美元", "METRIC")], {("损失9亿美元", "乙汽车公司", "MEASURES")}),
+    # a bare 公司 opening a clause in a company profile
+    ("丙立信家纺股份有限公司创建于2010年。公司注册资本3820万元，总资产2.7亿元。",
+     [("丙立信家纺股份有限公司", "COMPANY"), ("注册资本3820万元", "METRIC"), ("总资产2.7亿元", "METRIC")],
+     {("注册资本3820万元", "丙立信家纺股份有限公司", "MEASURES"), ("总资产2.7亿元", "丙立信家纺股份有限公司", "MEASURES")}),
+    # a bare 企业 is generic (企业生产效率提升20% after a list of workshops): none
+    ("发挥丁立信、戊强2个智能车间带动作用。据统计，经过数字化改造，企业生产效率提升18%。",
+     [("丁立信", "COMPANY"), ("戊强", "COMPANY"), ("生产效率提升18%", "METRIC")], set()),
+])
+def test_anaphors_stand_for_the_company_before_them(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("以甲集团为链主的精细化工产业链加快壮大。", [("甲集团", "COMPANY"), ("精细化工产业链", "CHAIN")],
+     {("甲集团", "精细化工产业链", "ANCHORS")}),
+    ("乙集团作为有色金属产业链链主企业，带动上下游企业集聚。", [("乙集团", "COMPANY"), ("有色金属产业链", "CHAIN")],
+     {("乙集团", "有色金属产业链", "ANCHORS")}),
+    ("高端装备产业链链主企业丙重工牵头组建创新联合体。", [("高端装备产业链", "CHAIN"), ("丙重工", "COMPANY")],
+     {("丙重工", "高端装备产业链", "ANCHORS")}),
+    ("培育链主企业丁股份、戊机械，做强高端装备产业链。",
+     [("丁股份", "COMPANY"), ("戊机械", "COMPANY"), ("高端装备产业链", "CHAIN")],
+     {("丁股份", "高端装备产业链", "ANCHORS"), ("戊机械", "高端装备产业链", "ANCHORS")}),
+    # the 链主 cue belongs to the company it names; the supplier is a member (与链主…配套)
+    ("癸部件与链主甲汽车配套，融入新能源汽车产业链。",
+     [("癸部件", "COMPANY"), ("甲汽车", "COMPANY"), ("新能源汽车产业链", "CHAIN")],
+     {("甲汽车", "新能源汽车产业链", "ANCHORS"), ("癸部件", "新能源汽车产业链", "MEMBER_OF")}),
+    ("乙零部件与新能源汽车产业链链主甲汽车开展配套合作。",
+     [("乙零部件", "COMPANY"), ("新能源汽车产业链", "CHAIN"), ("甲汽车", "COMPANY")],
+     {("甲汽车", "新能源汽车产业链", "ANCHORS"), ("乙零部件", "新能源汽车产业链", "MEMBER_OF")}),
+])
+def test_anchors_statements_name_the_right_company(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    ("围绕新能源汽车产业链，引入辛电池、壬电机等配套企业。",
+     [("新能源汽车产业链", "CHAIN"), ("辛电池", "COMPANY"), ("壬电机", "COMPANY")],
+     {("辛电池", "新能源汽车产业链", "MEMBER_OF"), ("壬电机", "新能源汽车产业链", "MEMBER_OF")}),
+    # seed article 000: the chain is named in the next sentence of the paragraph
+    ("现已吸引上海友升铝业有限公司、山东骏程金属科技有限公司等199家链上企业相继落户。“目前，在平区铝产业上游领域已逐渐完备，"
+     "铝产业发展的重点向铝精深加工领域延伸，已形成汽车交通用铝产业链、新型功能铝产品产业链",
+     [("上海友升铝业有限公司", "COMPANY"), ("山东骏程金属科技有限公司", "COMPANY"), ("汽车交通用铝产业链", "CHAIN"),
+      ("新型功能铝产品产业链", "CHAIN")],
+     {("上海友升铝业有限公司", "汽车交通用铝产业链", "MEMBER_OF"),
+      ("山东骏程金属科技有限公司", "汽车交通用铝产业链", "MEMBER_OF")}),
+    # seed article 001: 龙头 (not 链主) of the chain named before
+    ("而纵向来看,全市汽车及基础零部件产业链条也不断完善,已经形成以中通、时风等为龙头,集整车和零部件研发、生产、贸易于一体的汽车工业体系。",
+     [("汽车及基础零部件产业链条", "CHAIN"), ("中通", "COMPANY"), ("时风", "COMPANY")],
+     {("中通", "汽车及基础零部件产业链条", "MEMBER_OF"), ("时风", "汽车及基础零部件产业链条", "MEMBER_OF")}),
+    # a project brought in is no company joining (seed article 004: 招引浪潮10万台计算机项目落户)
+    ("成功招引甲潮10万台计算机项目落户，新一代信息技术产业链营收同比增长17.2%。",
+     [("甲潮", "COMPANY"), ("新一代信息技术产业链", "CHAIN")], set()),
+    # a table column naming each row's chain: members, or 链主 when the table is of 链主
+    ("序号\t企业名称\t所属重点产业链\n1\t甲钢铁\t高端金属材料产业链\n2\t乙纺织\t纺织服装产业链",
+     [("甲钢铁", "COMPANY"), ("高端金属材料产业链", "CHAIN"), ("乙纺织", "COMPANY"), ("纺织服装产业链", "CHAIN")],
+     {("甲钢铁", "高端金属材料产业链", "MEMBER_OF"), ("乙纺织", "纺织服装产业链", "MEMBER_OF")}),
+    ("全市重点产业链链主企业名单\n序号\t链主企业\t所属重点产业链\n1\t甲钢铁\t高端金属材料产业链",
+     [("甲钢铁", "COMPANY"), ("高端金属材料产业链", "CHAIN")], {("甲钢铁", "高端金属材料产业链", "ANCHORS")}),
+])
+def test_member_of_statements_and_tables(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
+@pytest.mark.parametrize("text, spans, expected", [
+    # 总链长 leads; the deputy named in the next clause does not, whichever side of the title it stands
+    ("市委书记王强任新材料产业链总链长，副市长李明任副总链长。",
+     [("市委书记王强", "OFFICIAL"), ("新材料产业链", "CHAIN"), ("副市长李明", "OFFICIAL")],
+     {("市委书记王强", "新材料产业链", "LEADS")}),
+    ("新材料产业链总链长、市委书记王强，副总链长、副市长李明到企业调研。",
+     [("新材料产业链", "CHAIN"), ("市委书记王强", "OFFICIAL"), ("副市长李明", "OFFICIAL")],
+     {("市委书记王强", "新材料产业链", "LEADS")}),
+])
+def test_chief_and_deputy_chain_leaders(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
