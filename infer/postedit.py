@@ -34,11 +34,22 @@ own), micro 0.7514 (COMPANY 0.4432, METRIC 0.7934, CHAIN 0.6575, OFFICIAL 0.9091
 - Tried and left out: a `、` item sharing the label of a confident (>= 0.9) sibling that fills its own
   item: COMPANY 0.4407 (发挥京通), CHAIN unchanged; with siblings >= 0.5 CHAIN 0.6835 but three wrong
   items (做强绿电, 集光伏新材料 …): the N条产业链 pattern catches the lists the guide means.
+
+COMPANY boundaries (`company_boundaries`, before `company_names`; places from infer/places.py, written by
+hand). Figures with models/no-teacher, each dev/train paragraph tagged on its own, edits added in order,
+COMPANY F1 (micro F1): dev 0.4490 (0.7469), train 0.9779 (0.9648) before;
+- `place_led_lists` (株洲中车IGBT、永州紫金锂业… -> 中车, 紫金锂业): dev 0.4898 (0.7524), train unchanged
+  (without the "some item is a project" condition train fell to 0.9675: 河北钢铁、冀中能源、河北港口 …);
+- `word_cuts` (东方电 -> 东方电气, 业兰友… -> 兰友…, 三星V -> 三星): dev 0.5204 (0.7565), train 0.9787 (0.9650);
+- `fragments` (中 + 联重科, lone 吉): dev 0.5503 (0.7615), train 0.9827 (0.9659) (joining any two
+  touching spans: train 0.9745, 三峡集团 + 长江电力);
+- `places_only` (吴忠, 通辽, 巴彦 of 巴彦淖尔): dev 0.5714 (0.7652), train unchanged.
 """
 from __future__ import annotations
 
 import re
 
+from infer.places import PLACES
 from infer.schema import Schema
 from infer.spans import Span
 
@@ -105,6 +116,148 @@ class _Taken:
 
 def _in_order(spans: list[Span]) -> list[Span]:
     return sorted(spans, key=lambda s: (s.start, s.end))
+
+
+# --- COMPANY boundaries (the guide: the name only; a place inside the name stays, a place that only
+# locates a project in a list does not; places, brands and projects are not companies).
+PLACE_SUFFIX = "省市县区州盟旗"
+MAX_PLACE = max(len(p) for p in PLACES)
+# A legal form ends a full name, and a place at its start is part of it (山东冠洲股份有限公司).
+LEGAL_FORM = re.compile(r"(?:公司|集团|厂|股份|控股)$")
+# Words that end a company name; a span cut inside one (传化集 / 团, 东方电 / 气) is completed.
+NAME_END_WORDS = ("有限公司", "集团", "公司", "股份", "控股", "科技", "电气", "电子", "实业")
+# Generic words whose last character a span must not start with (企 / 业兰友科技有限公司).
+GENERIC_BEFORE = ("企业", "公司", "集团")
+LIST_CLOSE = re.compile(r"等|这样|[超近约达逾]?[0-9０-９]")
+
+
+def _place_at(text: str, at: int) -> int:
+    """The length of the longest place name (with an optional 省/市/县/区 … suffix) at `at`, else 0."""
+    for n in range(min(MAX_PLACE, len(text) - at), 1, -1):
+        if text[at : at + n] in PLACES:
+            return n + (1 if text[at + n : at + n + 1] in set(PLACE_SUFFIX) else 0)
+    return 0
+
+
+def _list_items(text: str, at: int) -> list[tuple[int, int]]:
+    """The `、` items (start, end) of the clause around `at` (a clause ends at any other break; the
+    last item at LIST_CLOSE)."""
+    lo = at
+    while lo > 0 and (text[lo - 1] not in BREAKS or text[lo - 1] == "、"):
+        lo -= 1
+    hi = at
+    while hi < len(text) and (text[hi] not in BREAKS or text[hi] == "、"):
+        hi += 1
+    items, start = [], lo
+    for k in range(lo, hi + 1):
+        if k == hi or text[k] == "、":
+            items.append((start, k))
+            start = k + 1
+    if len(items) > 1:  # the last item ends where the list does: at 等, a count or 这样 (…、河北旅投等大型企业)
+        start, end = items[-1]
+        close = LIST_CLOSE.search(text, start, end)
+        items[-1] = (start, close.start() if close else end)
+    return items
+
+
+def _place_led(text: str, item: tuple[int, int], first: bool) -> bool:
+    """An item that starts with a place (the first item of a list: a place anywhere in its first
+    half, after the verb that opens the list: 推动台州温玉铁路)."""
+    start, end = item
+    starts = range(start, start + max(1, (end - start) // 2)) if first else (start,)
+    return any(_place_at(text, k) for k in starts)
+
+
+def _with(text: str, span: Span, start: int, end: int) -> Span:
+    return _span(text, start, end, span.label, span.score, span.id)
+
+
+def place_led_lists(text: str, spans: list[Span], company: str) -> list[Span]:
+    """A COMPANY in a `、` list whose items start with places (长沙惠科新型显示、湘潭半导体智造 …) loses
+    the place(s) it starts with: the place locates the project (株洲中车IGBT、永州紫金锂业 -> 中车,
+    紫金锂业; 长沙宁乡圣钘科技 -> 圣钘科技). Kept: a full name with its legal form (河北宏润新型面料有限公司
+    in a list of such names), a company alone or in a list where no other item starts with a place
+    (衡阳特变电工海上风电变压器…, 浙江恒逸集团), and the names of a list of names, no item of which goes
+    on after its company (成功组建河北钢铁、冀中能源、河北港口…: the place is in each name as the text gives it)."""
+    ends = [s.end for s in spans if s.label == company]
+    out = []
+    for span in spans:
+        if span.label == company and not LEGAL_FORM.search(span.text):
+            start = span.start
+            while (n := _place_at(text, start)) and span.end - (start + n) >= 1:
+                start += n
+            if start > span.start:
+                items = _list_items(text, span.start)
+                mine = next(k for k, (a, b) in enumerate(items) if a <= span.start <= b)
+                projects = [k for k, (a, b) in enumerate(items) if any(a < e < b for e in ends)]
+                if any(_place_led(text, item, k == 0) for k, item in enumerate(items) if k != mine) \
+                        and projects:
+                    span = _with(text, span, start, span.end)
+        out.append(span)
+    return out
+
+
+def word_cuts(text: str, spans: list[Span], company: str) -> list[Span]:
+    """A COMPANY cut inside a word is repaired: a name-ending word the span cuts is completed
+    (传化集 -> 传化集团, 东方电 -> 东方电气); a span that starts with the last character of 企业/公司/集团
+    loses it (企业兰友科技有限公司: 业兰友… -> 兰友…); a span that ends inside a Latin/digit token loses
+    the token's piece (三星V8闪存芯片: 三星V -> 三星)."""
+    out = []
+    for span in spans:
+        if span.label == company:
+            start, end = span.start, span.end
+            if text[start - 1 : start + 1] in GENERIC_BEFORE and end - start >= 3:
+                start += 1
+            if end < len(text) and _ascii_alnum(text[end - 1]) and _ascii_alnum(text[end]):
+                cut = end
+                while cut > start and _ascii_alnum(text[cut - 1]):
+                    cut -= 1
+                if cut - start >= 2:
+                    end = cut
+            ext = max((len(w) - k for w in NAME_END_WORDS for k in range(1, len(w))
+                       if text[end - k : end] == w[:k] and text.startswith(w[k:], end)), default=0)
+            end += ext
+            if (start, end) != (span.start, span.end):
+                span = _with(text, span, start, end)
+        out.append(span)
+    return out
+
+
+def _ascii_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def fragments(text: str, spans: list[Span], company: str) -> list[Span]:
+    """A one-character COMPANY glued to the name after it is that name's start (中 + 联重科 -> 中联重科;
+    not 省, a level word: 省 + 科技风险投资公司 stays out); a one-character COMPANY left alone is a
+    fragment and goes (吉 of 吉林农商行). Two longer spans that touch stay two (三峡集团 + 长江电力:
+    a group and its subsidiary, each a name)."""
+    out: list[Span] = []
+    for span in spans:
+        if out and span.label == company and out[-1].label == company and out[-1].end == span.start \
+                and out[-1].end - out[-1].start == 1 and out[-1].text not in PLACE_SUFFIX:
+            prev = out.pop()
+            scores = [s for s in (prev.score, span.score) if s is not None]
+            span = _span(text, prev.start, span.end, company, min(scores) if scores else None, prev.id)
+        out.append(span)
+    return [s for s in out if not (s.label == company and s.end - s.start == 1)]
+
+
+def places_only(text: str, spans: list[Span], company: str) -> list[Span]:
+    """A COMPANY that is a place, or the start of one (在吴忠，…; 巴彦 of 巴彦淖尔), is no company (the
+    guide: places are not annotated)."""
+    return [s for s in spans if not (s.label == company and _place_at(text, s.start) >= s.end - s.start)]
+
+
+COMPANY_EDITS = (place_led_lists, word_cuts, fragments, places_only)
+
+
+def company_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """COMPANY_EDITS in order (a place stripped first, so the rest of the name can be completed)."""
+    company = schema.label_for("company")
+    for edit in COMPANY_EDITS:
+        spans = edit(text, spans, company)
+    return spans
 
 
 def company_names(text: str, spans: list[Span], schema: Schema) -> list[Span]:
@@ -225,7 +378,7 @@ def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     (it has no id; its score is None where no tagged span lent one), all spans are renumbered e1, e2, …
     in text order, so ids stay unique."""
     edited = metric_starts(text, spans, schema)
-    for edit in (company_names, official_mentions, chain_spans):
+    for edit in (company_boundaries, company_names, official_mentions, chain_spans):
         edited = edit(text, edited, schema)
     if any(not s.id for s in edited):
         edited = [Span(s.start, s.end, s.label, s.text, s.score, f"e{n}") for n, s in enumerate(edited, 1)]

@@ -87,3 +87,48 @@ def test_post_edit_renumbers_ids_when_a_rule_adds_spans():
              for n, s in enumerate(spans_in(text, [("风电", "CHAIN", 0.9), ("光伏", "CHAIN", 0.9)]), 1)]
     got = post_edit(text, spans, SCHEMA)
     assert [(s.text, s.id, s.score) for s in got] == [("风电", "e1", 0.9), ("光伏", "e2", 0.9), ("氢能", "e3", None), ("储能", "e4", None)]
+
+
+def company_texts(text: str, items: list[tuple[str, str, float]]) -> list[str]:
+    got = post_edit(text, spans_in(text, items), SCHEMA)
+    assert all(text[s.start:s.end] == s.text for s in got)
+    return [s.text for s in got if s.label == "COMPANY"]
+
+
+def test_a_place_that_locates_a_project_in_a_place_led_list_is_left_out():
+    # the guide: a place word that governs a list is left out; here each project item starts with its city
+    text = "今年，株洲中车电驱系统、永州紫金锂业、邵阳邵虹基板玻璃等项目投产，推进长沙宁乡华锐科技新型电池、常德华强电子。"
+    assert company_texts(text, [("株洲中车", "COMPANY", 0.9), ("永州紫金锂业", "COMPANY", 0.9), ("邵阳邵虹", "COMPANY", 0.9),
+                                ("长沙宁乡华锐科技", "COMPANY", 0.8)]) == ["中车", "紫金锂业", "邵虹", "华锐科技"]
+
+
+def test_a_place_inside_a_name_stays():
+    # the guide: 山东冠洲股份有限公司 keeps the place; a company alone keeps it (浙江恒逸集团), and so do
+    # the names of a list of names that are not projects, and full names with their legal form
+    text = ("石化企业浙江恒逸集团在杭州设立总部，衡阳特变电工海上风电变压器下线。成功组建河北钢铁、冀中能源、河北港口等企业集团，"
+            "山东冠洲股份有限公司新型建材、河北宏润纺织有限公司面料生产线投产。")
+    items = [("浙江恒逸集团", "COMPANY", 0.9), ("衡阳特变电工", "COMPANY", 0.9), ("河北钢铁", "COMPANY", 0.9),
+             ("冀中能源", "COMPANY", 0.9), ("河北港口", "COMPANY", 0.9), ("山东冠洲股份有限公司", "COMPANY", 0.9),
+             ("河北宏润纺织有限公司", "COMPANY", 0.9)]
+    assert company_texts(text, items) == [s for s, _, _ in items]
+
+
+def test_a_span_cut_inside_a_word_is_repaired():
+    # 集团 / 电气 completed, the 业 of 企业 left out, the piece of a Latin token left out
+    text = "传化集团新上项目，位于德阳的东方电气车间，前往高新技术企业兰友科技有限公司，三星V8闪存芯片投产。"
+    assert company_texts(text, [("传化集", "COMPANY", 0.9), ("东方电", "COMPANY", 0.9), ("业兰友科技有限公司", "COMPANY", 0.9),
+                                ("三星V", "COMPANY", 0.9)]) == ["传化集团", "东方电气", "兰友科技有限公司", "三星"]
+
+
+def test_a_one_character_fragment_joins_the_name_after_it_or_goes():
+    text = "湘江新区为中联重科引进供应商，吉林农商行挂牌，以省科技风险投资公司为主体，三峡集团长江电力补水。"
+    assert company_texts(text, [("中", "COMPANY", 0.6), ("联重科", "COMPANY", 0.8), ("吉", "COMPANY", 0.5),
+                                ("省", "COMPANY", 0.5), ("科技风险投资公司", "COMPANY", 0.9),
+                                ("三峡集团", "COMPANY", 0.9), ("长江电力", "COMPANY", 0.9)]) == [
+        "中联重科", "科技风险投资公司", "三峡集团", "长江电力"]
+
+
+def test_a_place_is_no_company():
+    # the guide: places are not annotated (聊城); the start of a longer place name neither
+    text = "在吴忠，抽水蓄能电站开工；巴彦淖尔农高区获批，恒逸集团在萧山设总部。"
+    assert company_texts(text, [("吴忠", "COMPANY", 0.6), ("巴彦", "COMPANY", 0.5), ("恒逸集团", "COMPANY", 0.9)]) == ["恒逸集团"]
