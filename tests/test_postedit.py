@@ -132,3 +132,28 @@ def test_a_place_is_no_company():
     # the guide: places are not annotated (聊城); the start of a longer place name neither
     text = "在吴忠，抽水蓄能电站开工；巴彦淖尔农高区获批，恒逸集团在萧山设总部。"
     assert company_texts(text, [("吴忠", "COMPANY", 0.6), ("巴彦", "COMPANY", 0.5), ("恒逸集团", "COMPANY", 0.9)]) == ["恒逸集团"]
+
+
+def test_a_name_left_at_its_first_character_runs_on_to_its_name_ending_word():
+    text = "推进长沙宁乡圣钘科技新型电池、浏阳蓝思科技玻璃研发，立中集团被科技部表彰。"
+    assert company_texts(text, [("长沙宁乡圣", "COMPANY", 0.6), ("浏阳蓝", "COMPANY", 0.6), ("立中集团", "COMPANY", 0.9)]) == [
+        "圣钘科技", "蓝思科技", "立中集团"]
+
+
+def test_a_place_after_a_name_in_a_list_of_projects_is_left_out():
+    text = "国电投大安、上海电气洮南、中能建松原等风电项目并网，白城梅花建成赖氨酸基地。"
+    assert company_texts(text, [("国电投大安", "COMPANY", 0.7), ("上海电气", "COMPANY", 0.9), ("白城梅花", "COMPANY", 0.9)]) == [
+        "国电投", "上海电气", "白城梅花"]
+
+
+def test_the_head_of_a_product_project_is_no_part_of_the_name():
+    # 汽车零部件 is what the project makes; 长城汽车 in a park's name stays whole
+    text = "加快比亚迪、吉利汽车零部件等项目建设，做好长城汽车配件产业园招商。"
+    assert company_texts(text, [("比亚迪", "COMPANY", 0.9), ("吉利汽车", "COMPANY", 0.8), ("长城汽车", "COMPANY", 0.9)]) == [
+        "比亚迪", "吉利", "长城汽车"]
+
+
+def test_items_of_a_list_counted_as_roads_or_brands_are_no_companies():
+    text = "桑龙、城龙等7条高速公路通车，西凤酒等5个品牌入选，正泰、传化等企业抱团。"
+    assert company_texts(text, [("桑龙", "COMPANY", 0.6), ("城龙", "COMPANY", 0.6), ("西凤酒", "COMPANY", 0.6),
+                                ("正泰", "COMPANY", 0.9), ("传化", "COMPANY", 0.9)]) == ["正泰", "传化"]
