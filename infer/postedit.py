@@ -132,6 +132,7 @@ PLACE_SUFFIX = "省市县区州盟旗"
 MAX_PLACE = max(len(p) for p in PLACES)
 # A legal form ends a full name, and a place at its start is part of it (山东冠洲股份有限公司).
 LEGAL_FORM = re.compile(r"(?:公司|集团|厂|股份|控股)$")
+LEGAL_NAME = re.compile(r"公司|集团|股份|控股")
 # Words that end a company name; a span cut inside one (传化集 / 团, 东方电 / 气) is completed.
 NAME_END_WORDS = ("有限公司", "集团", "公司", "股份", "控股", "科技", "电气", "电子", "实业")
 # Generic words whose last character a span must not start with (企 / 业兰友科技有限公司).
@@ -196,6 +197,9 @@ def place_led_lists(text: str, spans: list[Span], company: str) -> list[Span]:
             if start > span.start:
                 items = _list_items(text, span.start)
                 mine = next(k for k, (a, b) in enumerate(items) if a <= span.start <= b)
+                if LEGAL_NAME.search(text, span.start, max(span.end, items[mine][1])):
+                    out.append(span)  # a full name runs on in its item (山东骏程金属 / 科技有限公司)
+                    continue
                 projects = [k for k, (a, b) in enumerate(items) if any(a < e < b for e in ends)]
                 if any(_place_led(text, item, k == 0) for k, item in enumerate(items) if k != mine) \
                         and projects:

@@ -157,3 +157,10 @@ def test_items_of_a_list_counted_as_roads_or_brands_are_no_companies():
     text = "桑龙、城龙等7条高速公路通车，西凤酒等5个品牌入选，正泰、传化等企业抱团。"
     assert company_texts(text, [("桑龙", "COMPANY", 0.6), ("城龙", "COMPANY", 0.6), ("西凤酒", "COMPANY", 0.6),
                                 ("正泰", "COMPANY", 0.9), ("传化", "COMPANY", 0.9)]) == ["正泰", "传化"]
+
+
+def test_a_name_cut_before_its_legal_form_keeps_its_place_in_a_place_led_list():
+    text = "吸引了包括上海友升铝业有限公司、山东骏程金属科技有限公司在内的企业落户，株洲中车电驱系统、永州紫金锂业投产。"
+    assert company_texts(text, [("海友", "COMPANY", 0.5), ("山东骏程金属", "COMPANY", 0.6),
+                                ("株洲中车", "COMPANY", 0.9), ("永州紫金锂业", "COMPANY", 0.9)]) == [
+        "海友", "山东骏程金属", "中车", "紫金锂业"]
