@@ -449,12 +449,11 @@ def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
 
 
 def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
-    """Every post-edit, in order, on one document's (or one paragraph's) spans. When a rule added a span
-    (it has no id; its score is None where no tagged span lent one), all spans are renumbered e1, e2, …
-    in text order, so ids stay unique."""
+    """Every post-edit, in order, on one document's (or one paragraph's) spans. Rules add spans (without
+    an id; the score is None where no tagged span lent one) and drop them, so all spans are renumbered
+    e1, e2, … in text order afterwards: ids stay unique and without gaps, as the tagger gives them."""
     edited = metric_starts(text, spans, schema)
     for edit in (company_boundaries, company_names, official_mentions, chain_spans):
         edited = edit(text, edited, schema)
-    if any(not s.id for s in edited):
-        edited = [Span(s.start, s.end, s.label, s.text, s.score, f"e{n}") for n, s in enumerate(edited, 1)]
-    return edited
+    return [s if s.id == f"e{n}" else Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
+            for n, s in enumerate(sorted(edited, key=lambda s: (s.start, s.end)), 1)]

@@ -164,3 +164,15 @@ def test_a_name_cut_before_its_legal_form_keeps_its_place_in_a_place_led_list():
     assert company_texts(text, [("海友", "COMPANY", 0.5), ("山东骏程金属", "COMPANY", 0.6),
                                 ("株洲中车", "COMPANY", 0.9), ("永州紫金锂业", "COMPANY", 0.9)]) == [
         "海友", "山东骏程金属", "中车", "紫金锂业"]
+
+
+def test_ids_run_without_gaps_in_text_order_after_spans_are_dropped_and_added():
+    text = "吴忠市推进株洲中车IGBT、永州紫金锂业等项目，信发集团营收增长8%。信发集团再获订单。"
+    spans = [Span(s.start, s.end, s.label, s.text, s.score, f"e{n}") for n, s in enumerate(spans_in(text, [
+        ("吴忠", "COMPANY", 0.6), ("株洲中车", "COMPANY", 0.9), ("永州紫金锂业", "COMPANY", 0.9),
+        ("信发集团", "COMPANY", 0.95), ("营收增长8%", "METRIC", 0.9)]), 1)]
+    got = post_edit(text, spans, SCHEMA)
+    assert [(s.text, s.id) for s in got] == [("中车", "e1"), ("紫金锂业", "e2"), ("信发集团", "e3"),
+                                             ("营收增长8%", "e4"), ("信发集团", "e5")]
+    only_dropped = post_edit(text[:text.index("。") + 1], spans, SCHEMA)  # nothing added, 吴忠 dropped
+    assert [s.id for s in only_dropped] == ["e1", "e2", "e3", "e4"]

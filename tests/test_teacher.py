@@ -77,3 +77,23 @@ def test_the_stage_trains_the_bilstm_and_keeps_the_encoders_own_tag_layer(tmp_pa
     assert net.config.num_labels == 3
     assert not any((tmp_path / "work").glob("teacher-*"))  # its checkpoints are removed when it is done
     assert teach(net, {"model": {}, "teacher": {"lac": None}}, set(), tokenizer, None, Path("x"), "k") is None
+
+
+def test_the_teacher_rows_differ_from_the_default_only_in_the_teacher(root):
+    import yaml
+
+    from train.pretrain import load_pretrain_config
+
+    def read(*parts):
+        return yaml.safe_load((root / "configs").joinpath(*parts).read_text(encoding="utf-8"))
+
+    pretrain, taught = read("pretrain-charnet.yaml"), read("ablation", "pretrain-lac-teacher.yaml")
+    assert taught.pop("teacher")["lac"] == "models/lac-zh" and "teacher" not in pretrain
+    assert taught.pop("output") == "models/chain-ie-char-lac-zh" and pretrain.pop("output") == "models/chain-ie-char-zh"
+    assert taught == pretrain  # same stages 1-2 and work_dir: their cached results are shared
+    assert load_pretrain_config(root / "configs" / "ablation" / "pretrain-lac-teacher.yaml")["teacher"]["max_chars"] > 0
+    default, row = read("default.yaml"), read("ablation", "lac-teacher.yaml")
+    assert row["model"].pop("base") == "models/chain-ie-char-lac-zh" and default["model"].pop("base")
+    assert default.pop("ship") and "ship" not in row and row.pop("output") == "models/lac-teacher"
+    default.pop("output")
+    assert row == default
