@@ -99,7 +99,6 @@ def lac_examples(texts: list[tuple[str, str]], lac, tags: list[str], encoder: Ch
                  batch_size: int = 64) -> list[Example]:
     """The pieces tagged by LAC (the argmax of its emissions per character; the converted graph has
     no CRF) as examples whose spans are LAC's words with their classes."""
-    examples: list[Example] = []
     order = sorted(range(len(texts)), key=lambda i: len(texts[i][1]))
     found: dict[int, Example] = {}
     with torch.inference_mode():
@@ -119,8 +118,7 @@ def lac_examples(texts: list[tuple[str, str]], lac, tags: list[str], encoder: Ch
                 ex = Example(source=f"lac:{doc}", doc=doc, para=i, offset=0, text=text)
                 ex.spans = word_spans(text, list(positions), best[row][: len(tok)], tags)
                 found[i] = ex
-    examples = [found[i] for i in range(len(texts))]
-    return examples
+    return [found[i] for i in range(len(texts))]
 
 
 def teach(net, config: dict, held_out: set[str], tokenizer, encoder: CharEncoder, work: Path,
