@@ -11,8 +11,9 @@ input is only `input_ids` (one token per character): the bigram of each characte
 and right neighbour is looked up inside the model from a sorted table of known bigram keys
 (`left_id * vocab_size + right_id`), so callers need no second tokenizer. An optional CRF layer
 learns tag transitions; `logits` stay the per-token emissions either way. An optional frozen
-feature layer (`lac_dim`, infer/lac.py) adds Baidu LAC's BiGRU states to the BiLSTM's input; its
-weights are saved with the model's, so the tagger folder stays self-contained. Optional lexicon
+feature layer (`lac_dim`, infer/lac.py) adds Baidu LAC's BiGRU states, or only its character
+embedding, to the BiLSTM's input; its weights are saved with the model's, so the tagger folder stays
+self-contained. Optional lexicon
 features (`lexicon_dim`, infer/lexicon.py) add B/M/E/S flags per lexicon category, matched from
 `input_ids` against word-key tables that are buffers of the model. The BiLSTM input's columns are
 [chars, bigrams, LAC?, lexicon?] in that order.
@@ -26,7 +27,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, Pretrained
 from transformers.modeling_outputs import TokenClassifierOutput
 
 from infer.decode import viterbi
-from infer.lac import FEATURE_DIM as LAC_FEATURE_DIM, LacFeatures
+from infer.lac import PARTS as LAC_PARTS, LacFeatures
 from infer.lexicon import FLAGS, LexiconFeatures
 
 MODEL_TYPE = "chain-ie-charnet"
@@ -47,9 +48,10 @@ class CharNetConfig(PretrainedConfig):
         self.layers = layers
         self.dropout = dropout
         self.crf = crf
-        # 0: no LAC features; LAC_FEATURE_DIM: frozen LAC states appended to the BiLSTM input
-        if lac_dim not in (0, LAC_FEATURE_DIM):
-            raise ValueError(f"lac_dim must be 0 (off) or {LAC_FEATURE_DIM} (LAC's BiGRU states), not {lac_dim}")
+        # 0: no LAC features; else the width of the frozen LAC part appended to the BiLSTM input
+        # (infer.lac.PARTS: its BiGRU states or its character embedding)
+        if lac_dim and lac_dim not in LAC_PARTS:
+            raise ValueError(f"lac_dim must be 0 (off) or one of {LAC_PARTS} (LAC's parts by width), not {lac_dim}")
         self.lac_dim = lac_dim
         # 0: no lexicon features; else 4 flags (B/M/E/S) for each of lexicon_categories, matched against
         # lexicon_size word keys
@@ -105,7 +107,8 @@ class CharNetForTokenClassification(PreTrainedModel):
         self.register_buffer("bigram_keys", torch.zeros(config.n_bigrams, dtype=torch.long))
         self.dropout = nn.Dropout(config.dropout)
         # Frozen: LAC's weights are pretrained knowledge to read, not to fit to a few hundred paragraphs.
-        self.lac = LacFeatures(config.vocab_size).requires_grad_(False) if config.lac_dim else None
+        self.lac = LacFeatures(config.vocab_size, part=LAC_PARTS[config.lac_dim]).requires_grad_(False) \
+            if config.lac_dim else None
         self.lexicon = LexiconFeatures(config.vocab_size, config.lexicon_size, len(config.lexicon_categories)) \
             if config.lexicon_dim else None
         inputs = config.char_dim + 2 * config.bigram_dim + config.lac_dim + config.lexicon_dim

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import save_file
 
 from infer.charnet import CharNetConfig, CharNetForTokenClassification
-from infer.lac import FEATURE_DIM, HIDDEN, INFO_FILE, WEIGHTS_FILE, LacFeatures, load_lac
+from infer.lac import EMBED_DIM, FEATURE_DIM, HIDDEN, INFO_FILE, WEIGHTS_FILE, LacFeatures, load_lac
 from train.lac import (SPECIALS, WHEEL, LacBuildError, attach_lac, build_lac, gru_state, read_wheel, token_rows,
                        vocab_sha256)
 from train.vocab import build_tokenizer
@@ -111,6 +111,25 @@ def test_attaching_lac_leaves_a_pretrained_charnet_unchanged_and_refuses_another
         attach_lac(net, folder, list(tokens)[::-1])
 
 
+def test_the_embedding_part_is_lacs_character_rows_without_the_gru(tmp_path):
+    tokens = SPECIALS + tuple("abcdefghijklmn")
+    folder = fake_lac(tmp_path / "lac", list(tokens))
+    net = small_charnet(len(tokens))
+    extended = attach_lac(net, folder, list(tokens), part="embedding").eval()
+    assert extended.config.lac_dim == EMBED_DIM and extended.lac.gru is None
+    ids = torch.tensor([[1, 4, 5, 6, 2, 0], [1, 8, 9, 10, 11, 2]])
+    mask = (ids != 0).long()
+    features = extended.lac(ids, mask)
+    rows = load_lac(folder).embedding.weight
+    assert torch.equal(features[0, 1:4], rows[ids[0, 1:4]]) and torch.equal(features[1, 1:5], rows[ids[1, 1:5]])
+    assert not features[0, 4:].any() and not features[:, 0].any()  # [SEP], padding and [CLS]: zero
+    assert torch.equal(net(input_ids=ids, attention_mask=mask).logits, extended(input_ids=ids, attention_mask=mask).logits)
+    saved = tmp_path / "saved"
+    extended.save_pretrained(saved)
+    again = CharNetForTokenClassification.from_pretrained(saved).eval()
+    assert again.lac.gru is None and torch.equal(again.lac(ids, mask), features)
+
+
 def test_a_recipe_naming_a_missing_lac_folder_says_how_to_build_it(tmp_path):
     import yaml
 
@@ -122,16 +141,28 @@ def test_a_recipe_naming_a_missing_lac_folder_says_how_to_build_it(tmp_path):
         load_config(tmp_path / "r.yaml")
 
 
-def test_the_ablation_recipe_is_the_default_plus_lac(root):
+@pytest.mark.parametrize("recipe, part", [("lac-features", None), ("lac-embedding", "embedding")])
+def test_the_ablation_recipes_are_the_default_plus_lac(root, recipe, part):
     import yaml
 
     default = yaml.safe_load((root / "configs" / "default.yaml").read_text(encoding="utf-8"))
-    ablation = yaml.safe_load((root / "configs" / "ablation" / "lac-features.yaml").read_text(encoding="utf-8"))
-    assert ablation["model"].pop("lac") == "models/lac-zh" and ablation.pop("output") == "models/lac-features"
+    ablation = yaml.safe_load((root / "configs" / "ablation" / f"{recipe}.yaml").read_text(encoding="utf-8"))
+    assert ablation["model"].pop("lac") == "models/lac-zh" and ablation.pop("output") == f"models/{recipe}"
+    assert ablation["model"].pop("lac_part", None) == part
     default.pop("output")
     assert default.pop("ship") and "ship" not in ablation  # an ablation never replaces the shipped tagger
     assert ablation == default
 
+
+def test_a_recipe_with_an_unknown_lac_part_is_refused(tmp_path):
+    import yaml
+
+    from train.config import ConfigError, load_config
+
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"model": {"init": "pretrained", "base": "models/chain-ie-char-zh",
+                                                               "lac_part": "gru"}, "output": "x"}))
+    with pytest.raises(ConfigError, match="model.lac_part must be 'states' or 'embedding', not 'gru'"):
+        load_config(tmp_path / "r.yaml")
 
 @pytest.mark.slow
 def test_a_tiny_fit_trains_the_new_columns_keeps_lac_frozen_and_round_trips(tmp_path):

@@ -37,6 +37,7 @@ DEFAULTS: dict = {
         "crf": False,  # charnet only: a CRF tag layer instead of per-token softmax
         # charnet only: a `python -m train lac` folder; its frozen Baidu LAC features join the BiLSTM input
         "lac": None,
+        "lac_part": "states",  # what of model.lac joins: "states" (its BiGRU) or "embedding" (its character rows)
         # charnet only: a `python -m train lexicon` folder; B/M/E/S flags of its word categories join the BiLSTM input
         "lexicon": None,
         "layers": 4,
@@ -195,6 +196,8 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     check_numbers(config, str(path))
     if model["lac"] is not None:
         check_feature_folder(model, "lac", "LAC features", str(path))
+    if model["lac_part"] not in ("states", "embedding"):
+        raise ConfigError(f"{path}: model.lac_part must be 'states' or 'embedding', not {model['lac_part']!r}")
     if model["lexicon"] is not None:
         check_feature_folder(model, "lexicon", "lexicon features", str(path))
     check_intermediate(config["data"]["intermediate"], str(path))

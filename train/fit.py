@@ -12,6 +12,7 @@ import json
 import shutil
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -94,7 +95,7 @@ def _with_features(model, tokenizer, m: dict):
 
     vocab = tokenizer.get_vocab()
     tokens = sorted(vocab, key=vocab.__getitem__)
-    for key, attach in (("lac", attach_lac), ("lexicon", attach_lexicon)):
+    for key, attach in (("lac", partial(attach_lac, part=m["lac_part"])), ("lexicon", attach_lexicon)):
         if m[key]:
             try:
                 model = attach(model, Path(m[key]), tokens)

