@@ -59,6 +59,12 @@ DEFAULTS: dict = {
 CARD = "README.md"
 
 
+def settings_key(settings: list) -> str:
+    """The sha256 of a stage's settings and inputs as canonical JSON: what its cached output is filed under,
+    so a rerun with other settings never reads a stale cache."""
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+
+
 def load_pretrain_config(path: str | Path) -> dict:
     return merge_config(DEFAULTS, read_yaml(path))
 
@@ -85,7 +91,7 @@ def _embeddings(config: dict, encoder: CharEncoder, vocab_size: int, work: Path)
         raise ConfigError("the corpus names no readable file (is ../shared/data there?)")
     hashes = {str(f.path): file_sha256(f.path) for f in files}
     skipped = {str(f.path): sorted(f.skip) for f in files if f.skip}
-    key = hashlib.sha256(json.dumps([hashes, e] + ([skipped] if skipped else []), sort_keys=True).encode()).hexdigest()
+    key = settings_key([hashes, e] + ([skipped] if skipped else []))
     cache = work / "embeddings.npz"
     if cache.is_file():
         stored = np.load(cache, allow_pickle=False)
@@ -150,7 +156,7 @@ def _supervised(config: dict, net, tokenizer, encoder: CharEncoder, work: Path, 
     train_ds, dev_ds = training_rows(train_ex, encoder, label2id, m), training_rows(dev_ex, encoder, label2id, m)
     # Checkpoints are keyed by the stage's settings and the embeddings under them, so recipes sharing
     # a work_dir never resume from each other's runs, nor from a run over other embeddings.
-    stage_key = hashlib.sha256(json.dumps([s, m, str(emb_key)], sort_keys=True).encode()).hexdigest()[:12]
+    stage_key = settings_key([s, m, str(emb_key)])[:12]
     checkpoints = work / f"checkpoints-{stage_key}"
     done = work / f"supervised-{stage_key}.safetensors"
     if done.is_file() and done.with_suffix(".json").is_file():
@@ -229,8 +235,7 @@ def pretrain(config: dict) -> Path:
     net = build_encoder(emb, config, tags, encoder.pad_id)
     supervised = _supervised(config, net, tokenizer, encoder, work, str(emb["key"]))
     held = {f"{name}#{i}" for name, indices in _held_out(config).items() for i in indices}
-    teacher_key = hashlib.sha256(json.dumps([config["teacher"], (supervised or {}).get("stage_key"), str(emb["key"])],
-                                            sort_keys=True).encode()).hexdigest()[:12]
+    teacher_key = settings_key([config["teacher"], (supervised or {}).get("stage_key"), str(emb["key"])])[:12]
     teacher = teach(net, config, held, tokenizer, encoder, work, teacher_key)
 
     output = Path(config["output"])
