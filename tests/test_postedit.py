@@ -1,5 +1,6 @@
 """Post-edits of predicted spans: the guide's METRIC start, company names, officials and chains."""
-from infer.postedit import chain_spans, company_names, metric_starts, official_mentions, person_name, post_edit
+from infer.postedit import (chain_spans, company_names, list_siblings, metric_starts, official_mentions, person_name,
+                            post_edit)
 from infer.schema import load_schema
 from infer.spans import Span
 
@@ -176,3 +177,39 @@ def test_ids_run_without_gaps_in_text_order_after_spans_are_dropped_and_added():
                                              ("营收增长8%", "e4"), ("信发集团", "e5")]
     only_dropped = post_edit(text[:text.index("。") + 1], spans, SCHEMA)  # nothing added, 吴忠 dropped
     assert [s.id for s in only_dropped] == ["e1", "e2", "e3", "e4"]
+
+
+def labelled(text: str, spans: list[Span]) -> list[tuple[str, str]]:
+    assert all(text[s.start:s.end] == s.text for s in spans)
+    return [(s.text, s.label) for s in spans]
+
+
+def test_an_untagged_list_item_takes_the_label_of_its_confident_siblings():
+    # coordinated items are of one kind: the list's opening verb and its 等 tail stay out of the names
+    text = "市里支持华腾、蓝星等车企扩产，加快启航、瑞丰智造、新禾等企业上市，着力做强茶叶、食用油、预制菜等特色产业链。"
+    spans = spans_in(text, [("蓝星", "COMPANY", 0.95), ("新禾", "COMPANY", 0.92), ("食用油", "CHAIN", 0.95),
+                            ("预制菜", "CHAIN", 0.91)])
+    assert labelled(text, list_siblings(text, spans, SCHEMA)) == [
+        ("华腾", "COMPANY"), ("蓝星", "COMPANY"), ("启航", "COMPANY"), ("瑞丰智造", "COMPANY"), ("新禾", "COMPANY"),
+        ("茶叶", "CHAIN"), ("食用油", "CHAIN"), ("预制菜", "CHAIN")]
+    # siblings tagged without confidence lend nothing
+    weak = spans_in(text, [("蓝星", "COMPANY", 0.6), ("新禾", "COMPANY", 0.7)])
+    assert labelled(text, list_siblings(text, weak, SCHEMA)) == [("蓝星", "COMPANY"), ("新禾", "COMPANY")]
+
+
+def test_lists_of_mixed_kinds_projects_or_open_ends_lend_no_label():
+    text = ("鼓励宏达、新能源汽车、远景等参展。推动恒达新型电池、瑞丰、华光等投产。与恒达集团、星海合作。"
+            "加快北辰、南岭等一批项目建设。支持金石、星海大学、陕西等单位。今年，做优茶叶、食用油等产业。")
+    spans = spans_in(text, [("宏达", "COMPANY", 0.95), ("新能源汽车", "CHAIN", 0.8),  # mixed kinds
+                            ("恒达", "COMPANY", 0.95), ("华光", "COMPANY", 0.95),  # 恒达 is the head of a project
+                            ("恒达集团", "COMPANY", 0.95),  # the last item runs into the verb
+                            ("南岭", "COMPANY", 0.95),  # a list of projects
+                            ("金石", "COMPANY", 0.95),  # a university and a place are no companies
+                            ("食用油", "CHAIN", 0.95)])  # 做优 is no known opener: where 茶叶 starts is unknown
+    assert list_siblings(text, spans, SCHEMA) == spans
+
+
+def test_list_siblings_runs_in_post_edit():
+    text = "支持华腾、蓝星等车企扩产。"
+    got = post_edit(text, spans_in(text, [("蓝星", "COMPANY", 0.95)]), SCHEMA)
+    assert [(s.text, s.id, s.score) for s in got] == [("华腾", "e1", None), ("蓝星", "e2", 0.95)]
