@@ -45,6 +45,19 @@ same; >= 0.95: COMPANY 0.6298; >= 0.5: COMPANY 0.6349. Without the closing condi
 (中关村e谷合作, 朔黄铁路 …); without "every tagged item fills its name" train COMPANY fell to 0.9671 (集胡辣汤料系列 …).
 `chain_spans` now cuts a list's first item with the same opener words (`_item_names`): no dev or train span changes.
 
+CHAIN boundaries (`chain_boundaries`, before `chain_spans`) and two more chain lists; same model and setting, edits
+added in order, CHAIN F1 (micro F1), dev 0.6429 (0.7760), train 0.9715 (0.9659) before:
+- `chain_quotes` (土特产富”全产业链 -> “土特产富”全产业链; 先进装备制造” -> 先进装备制造): dev 0.6667 (0.7774),
+  train 0.9753 (0.9661);
+- `chain_suffixes` (陶瓷 / 产业链 -> 陶瓷产业链, …产业链 / 条, 先进制造 / 链): dev 0.6905 (0.7788), train 0.9829 (0.9664);
+- `list_openers` (对智能装备 -> 智能装备): dev 0.7143 (0.7802), train unchanged (cutting at `_item_names`' opener
+  instead, one inside the span: train 0.9450, 新能源和智能网联汽车 -> 智能网联汽车);
+- `chain_parts` (…产业链集群, …全产业链项目): dev 0.7317 (0.7812), train unchanged;
+- `industries` (推动光子产业聚链成群): dev 0.7407 (0.7818), train unchanged;
+- CHAIN_LIST_AFTER (24条…产业链，涵盖了X、Y等产业): dev 0.8000 (0.7851), train unchanged;
+- CHAIN_LIST closed by 等 + QUALIFIER without a count (…等制造业产业链; 制造业 read off the dev case): dev 0.8276
+  (0.7868), train unchanged (without a qualifier: train 0.9664, 设计、制造、供应链、用户等产业链各环节).
+
 COMPANY boundaries (`company_boundaries`, before `company_names`; places from infer/places.py, written by
 hand). Figures with models/no-teacher, each dev/train paragraph tagged on its own, edits added in order,
 COMPANY F1 (micro F1): dev 0.4490 (0.7469), train 0.9779 (0.9648) before;
@@ -424,10 +437,18 @@ def official_mentions(text: str, spans: list[Span], schema: Schema) -> list[Span
 
 
 # `X、Y、Z(等)N条…产业链`: each item of a list that the text counts as chains is one CHAIN (the guide's
-# 打造有色金属、农副产品加工、黑色金属…等12条产业链). The first item starts after the verb or
-# conjunction that opens the list.
+# 打造有色金属、农副产品加工、黑色金属…等12条产业链), and so of a list closed by 等重点产业链 and the like
+# (the gold tags the items of …、机器人等重点产业链). The first item starts after the verb or conjunction
+# that opens the list.
 ITEM = r"[^，。；：、！？,.;:!?（）()“”\n ]{1,12}"
-CHAIN_LIST = re.compile(rf"((?:{ITEM}、)+{ITEM}?)等?(?:\d+|[一二三四五六七八九十两]+)(?:大|条)(?:重点|优势|特色|新兴|主导|标志性)*产业链")
+COUNT = r"(?:\d+|[一二三四五六七八九十两]+)(?:大|条)"
+# Words that qualify a list's chains (等12条重点产业链, 等制造业产业链); a list closed by 等 without a count
+# is of chains only with one (…等产业链上下游 names the chains' parts: 设计、制造、供应链、用户等产业链各环节).
+QUALIFIER = r"(?:重点|优势|特色|新兴|主导|标志性|制造业)"
+CHAIN_LIST = re.compile(rf"((?:{ITEM}、)+{ITEM}?)(?:等?{COUNT}{QUALIFIER}*|等{QUALIFIER}+)产业链")
+# The count first, the items after it (梳理出24条重点产业链，涵盖了数控机床、航空…等产业): the list is as
+# explicitly of chains, so its items are chains although the text calls them 产业 (the guide's convention).
+CHAIN_LIST_AFTER = re.compile(rf"{COUNT}[^，。；、]{{0,8}}产业链[，,：:]?(?:涵盖了?|包括|主要有|分别是|即)((?:{ITEM}、)+{ITEM}?)(?=等|[，。；])")
 CHAIN_PREFIX = re.compile(r"^(?:全省|全市|全县|全区|我省|我市|我县|我区|本省|本市|省级|市级|县级|省|市|县)")
 # Words that open a list inside its first item (打造有色金属、… -> 有色金属, 支持赛力斯、长城等车企 -> 赛力斯):
 # verbs and prepositions that govern a list of names (not 有: 有色金属 would lose its 有).
@@ -449,6 +470,93 @@ def _item_names(text: str, items: list[tuple[int, int]], bare_first: str = "") -
     return [None if first is None else (first, end), *rest]
 
 
+# --- CHAIN boundaries (the guide: "keep the text's own suffix (产业链, 产业链条, 链)"; "Clusters (集群),
+# bases (基地), parks, fields (领域) are not chains"; "An industry the text calls 产业 is a CHAIN only when a
+# named 链主 is attached to it … or the list is explicitly of chains").
+CHAIN_SUFFIXES = ("产业链条", "产业链", "链")
+# A suffix 链 that starts a title or a role is no suffix (…链长, …链主企业).
+NOT_SUFFIX_AFTER = re.compile(r"链[长主]")
+# What a chain name directly before it is part of: a cluster, a project, a base, a park (关键部件产业链集群).
+NOT_CHAIN_AFTER = re.compile(r"(?:产业)?集群|项目|基地|(?:产业)?园区?")
+# Where a chain called 产业 is one: its sentence names a 链主 or counts its list as chains.
+CHAIN_CONTEXT = re.compile(r"链主|条[^，。；]{0,6}产业链|产业链群")
+
+
+def chain_suffixes(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN cut before or inside its suffix takes the text's own suffix in (陶瓷 / 产业链上下游 -> 陶瓷产业链,
+    …零部件产业链 / 条 -> …零部件产业链条, 先进制造 / 链展区 -> 先进制造链), not the 链 of 链长 or 链主."""
+    out = []
+    for span in spans:
+        if span.label == chain:
+            ext = max((len(w) - k for w in CHAIN_SUFFIXES for k in range(len(w))
+                       if text[span.end - k : span.end] == w[:k] and text.startswith(w[k:], span.end)
+                       and not (span.text.endswith("链") and k == 0)), default=0)
+            if ext and not NOT_SUFFIX_AFTER.match(text, span.end + ext - 1):
+                span = _with(text, span, span.start, span.end + ext)
+        out.append(span)
+    return out
+
+
+def chain_quotes(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN whose closing quote has no opening one: a name quoted by the text keeps its quotes
+    (土特产富”全产业链 -> “土特产富”全产业链, as the gold's “追光”产业链), a quote that only closes a
+    list around the chain goes (围绕“新材料、先进装备制造”… : 先进装备制造” -> 先进装备制造)."""
+    out = []
+    for span in spans:
+        if span.label == chain and span.text.count("”") > span.text.count("“"):
+            if span.text.endswith("”"):
+                span = _with(text, span, span.start, span.end - 1)
+            elif text[span.start - 1 : span.start] == "“":
+                span = _with(text, span, span.start - 1, span.end)
+        out.append(span)
+    return out
+
+
+def list_openers(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN that ends the first item of a `、` list and starts with a LIST_OPENER word loses the word: it
+    opens the list (实现…对智能装备、新材料等六大产业链 -> 智能装备). Only a word at the span's start: one
+    inside it is part of the name (新能源和智能网联汽车 keeps its 和)."""
+    out = []
+    for span in spans:
+        if span.label == chain and (m := LIST_OPENER.match(text, span.start)) and span.end - m.end() >= 2:
+            items = _list_items(text, span.start)
+            if len(items) > 1 and span.end == items[0][1]:
+                span = _with(text, span, m.end(), span.end)
+        out.append(span)
+    return out
+
+
+def chain_parts(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN that is the head of a cluster, project, base or park name (关键部件产业链集群, 循环经济全产业链
+    项目) is no chain: the guide leaves clusters, bases, parks and projects out."""
+    return [s for s in spans if not (s.label == chain and NOT_CHAIN_AFTER.match(text, s.end))]
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    lo = max(text.rfind(c, 0, start) for c in "。；！？\n") + 1
+    his = [k for k in (text.find(c, end) for c in "。；！？\n") if k >= 0]
+    return text[lo : min(his, default=len(text))]
+
+
+def industries(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN that the text calls 产业 (no 链 suffix) is kept only where its sentence names a 链主 or counts
+    a list as chains (CHAIN_CONTEXT): the guide's 以华鲁集团为链主的精细化工 and 有色金属产业“链主”企业;
+    推动光子产业聚链成群 names an industry, not a chain."""
+    return [s for s in spans if not (s.label == chain and s.text.endswith("产业")
+                                      and not CHAIN_CONTEXT.search(_sentence(text, s.start, s.end)))]
+
+
+CHAIN_EDITS = (chain_quotes, chain_suffixes, list_openers, chain_parts, industries)
+
+
+def chain_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """CHAIN_EDITS in order (a suffix completed before `industries` asks whether the span ends in 产业)."""
+    chain = schema.label_for("chain")
+    for edit in CHAIN_EDITS:
+        spans = edit(text, spans, chain)
+    return spans
+
+
 def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """CHAIN spans without a place or level prefix (`省高端化工产业链` -> `高端化工产业链`; the suffix is
     the text's own and stays), and the untagged items of a `、` list counted as N条产业链 tagged as
@@ -461,7 +569,7 @@ def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
             span = _span(text, span.start + lead.end(), span.end, span.label, span.score, span.id)
         out.append(span)
     taken = _Taken(text, out)
-    for m in CHAIN_LIST.finditer(text):
+    for m in (*CHAIN_LIST.finditer(text), *CHAIN_LIST_AFTER.finditer(text)):
         items, at = [], m.start(1)
         for item in m.group(1).split("、"):
             items.append((at, at + len(item)))
@@ -525,7 +633,7 @@ def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     an id; the score is None where no tagged span lent one) and drop them, so all spans are renumbered
     e1, e2, … in text order afterwards: ids stay unique and without gaps, as the tagger gives them."""
     edited = metric_starts(text, spans, schema)
-    for edit in (company_boundaries, company_names, official_mentions, chain_spans, list_siblings):
+    for edit in (company_boundaries, company_names, official_mentions, chain_boundaries, chain_spans, list_siblings):
         edited = edit(text, edited, schema)
     return [s if s.id == f"e{n}" else Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
             for n, s in enumerate(sorted(edited, key=lambda s: (s.start, s.end)), 1)]

@@ -1,5 +1,5 @@
 """Post-edits of predicted spans: the guide's METRIC start, company names, officials and chains."""
-from infer.postedit import (chain_spans, company_names, list_siblings, metric_starts, official_mentions, person_name,
+from infer.postedit import (chain_boundaries, chain_spans, company_names, list_siblings, metric_starts, official_mentions, person_name,
                             post_edit)
 from infer.schema import load_schema
 from infer.spans import Span
@@ -83,11 +83,11 @@ def test_items_of_a_list_of_n_chains_are_chains_and_chains_lose_place_prefixes()
 
 
 def test_post_edit_renumbers_ids_when_a_rule_adds_spans():
-    text = "重点围绕风电、光伏、氢能、储能4条产业链建设。"
+    text = "重点围绕风电、光热、氢能、储能4条产业链推进。"
     spans = [Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
-             for n, s in enumerate(spans_in(text, [("风电", "CHAIN", 0.9), ("光伏", "CHAIN", 0.9)]), 1)]
+             for n, s in enumerate(spans_in(text, [("风电", "CHAIN", 0.9), ("光热", "CHAIN", 0.9)]), 1)]
     got = post_edit(text, spans, SCHEMA)
-    assert [(s.text, s.id, s.score) for s in got] == [("风电", "e1", 0.9), ("光伏", "e2", 0.9), ("氢能", "e3", None), ("储能", "e4", None)]
+    assert [(s.text, s.id, s.score) for s in got] == [("风电", "e1", 0.9), ("光热", "e2", 0.9), ("氢能", "e3", None), ("储能", "e4", None)]
 
 
 def company_texts(text: str, items: list[tuple[str, str, float]]) -> list[str]:
@@ -213,3 +213,40 @@ def test_list_siblings_runs_in_post_edit():
     text = "支持华腾、蓝星等车企扩产。"
     got = post_edit(text, spans_in(text, [("蓝星", "COMPANY", 0.95)]), SCHEMA)
     assert [(s.text, s.id, s.score) for s in got] == [("华腾", "e1", None), ("蓝星", "e2", 0.95)]
+
+
+def chain_texts(text: str, items: list[str]) -> list[str]:
+    got = chain_boundaries(text, spans_in(text, [(s, "CHAIN", 0.9) for s in items]), SCHEMA)
+    assert all(text[s.start:s.end] == s.text for s in got)
+    return [s.text for s in got]
+
+
+def test_a_chain_name_quoted_by_the_text_keeps_its_quotes_and_a_list_s_closing_quote_goes():
+    text = "发展“茶香花海”全产业链，围绕“新能源、先进材料”两条主导产业链发力。"
+    assert chain_texts(text, ["茶香花海”全产业链", "先进材料”"]) == ["“茶香花海”全产业链", "先进材料"]
+
+
+def test_a_chain_takes_in_the_text_s_own_suffix_but_not_the_lian_of_a_title():
+    # the guide: keep the text's own suffix (产业链, 产业链条, 链)
+    text = "吸引800多家家具产业链上下游企业，汽车及配件产业链条延伸，新增智能家居链展区，鲜食玉米全产业链增长，高端装备链长到场。"
+    assert chain_texts(text, ["家具", "汽车及配件产业链", "智能家居", "玉米全产业", "高端装备"]) == [
+        "家具产业链", "汽车及配件产业链条", "智能家居链", "玉米全产业链", "高端装备"]
+
+
+def test_a_chain_loses_the_word_that_opens_its_list_but_not_a_conjunction_inside_it():
+    text = "实现服务平台对智能制造、新型材料等五大产业链全覆盖，聚焦新能源和智能网联汽车、无人机等重点产业链。"
+    assert chain_texts(text, ["对智能制造", "新型材料", "新能源和智能网联汽车", "无人机"]) == [
+        "智能制造", "新型材料", "新能源和智能网联汽车", "无人机"]
+
+
+def test_clusters_projects_and_industries_without_a_chain_leader_are_no_chains():
+    # the guide: clusters, bases, parks are not chains; an industry called 产业 is one only with a named 链主
+    text = "电子元件产业链集群已形成，循环经济全产业链项目开工，光伏产业链稳定。推动光电产业聚链成群。作为纺织产业“链主”企业，华纺集团领跑。"
+    assert chain_texts(text, ["电子元件产业链", "循环经济全产业链", "光伏产业链", "光电产业", "纺织产业"]) == [
+        "光伏产业链", "纺织产业"]
+
+
+def test_items_of_a_list_named_after_its_count_or_closed_by_a_qualified_chain_word_are_chains():
+    text = ("全省梳理出16条重点产业链，涵盖了数控装备、航天、现代中药、轻卡等产业。智能终端、智能传感器等制造业产业链建设取得突破，"
+            "设计、制造、用户等产业链各环节互联。")
+    assert [s.text for s in chain_spans(text, [], SCHEMA)] == ["数控装备", "航天", "现代中药", "轻卡", "智能终端", "智能传感器"]
