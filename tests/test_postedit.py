@@ -250,3 +250,16 @@ def test_items_of_a_list_named_after_its_count_or_closed_by_a_qualified_chain_wo
     text = ("全省梳理出16条重点产业链，涵盖了数控装备、航天、现代中药、轻卡等产业。智能终端、智能传感器等制造业产业链建设取得突破，"
             "设计、制造、用户等产业链各环节互联。")
     assert [s.text for s in chain_spans(text, [], SCHEMA)] == ["数控装备", "航天", "现代中药", "轻卡", "智能终端", "智能传感器"]
+
+
+def test_a_confident_group_s_short_name_is_tagged_where_it_stands_on_its_own():
+    # the guide: short names count; followed by a noun the short name heads another name (a reservoir here)
+    text = "华宇集团新建车间投产。今年，华宇已经签约项目5个，华宇水库蓄水，像鼎盛、华宇这样的企业抱团。"
+    assert company_texts(text, [("华宇集团", "COMPANY", 0.95)]) == ["华宇集团", "华宇", "鼎盛", "华宇"]
+    assert company_texts(text, [("华宇集团", "COMPANY", 0.6)]) == ["华宇集团"]
+
+
+def test_the_first_item_of_a_list_counted_as_roads_is_no_company_after_its_opening_verb():
+    text = "加快桑林、晨阳等5条高速公路建设，推动宏远、恒星等企业扩产。"
+    assert company_texts(text, [("桑林", "COMPANY", 0.6), ("晨阳", "COMPANY", 0.6), ("宏远", "COMPANY", 0.9),
+                                ("恒星", "COMPANY", 0.9)]) == ["宏远", "恒星"]
