@@ -263,3 +263,11 @@ def test_the_first_item_of_a_list_counted_as_roads_is_no_company_after_its_openi
     text = "加快桑林、晨阳等5条高速公路建设，推动宏远、恒星等企业扩产。"
     assert company_texts(text, [("桑林", "COMPANY", 0.6), ("晨阳", "COMPANY", 0.6), ("宏远", "COMPANY", 0.9),
                                 ("恒星", "COMPANY", 0.9)]) == ["宏远", "恒星"]
+
+
+def test_items_of_a_list_the_text_calls_products_are_no_companies_but_makers_of_car_models_stay():
+    # the guide: products are not annotated; a list of new car models may name their makers
+    text = "发挥云帆、星图等政务终端作用，锦纶、腈纶等新型材料产能提升，奔云汽车、星驰等一批新车型上市。"
+    assert company_texts(text, [("云帆", "COMPANY", 0.9), ("星图", "COMPANY", 0.9), ("锦纶", "COMPANY", 0.6),
+                                ("腈纶", "COMPANY", 0.6), ("奔云汽车", "COMPANY", 0.9), ("星驰", "COMPANY", 0.9)]) == [
+        "奔云汽车", "星驰"]
