@@ -271,3 +271,9 @@ def test_items_of_a_list_the_text_calls_products_are_no_companies_but_makers_of_
     assert company_texts(text, [("云帆", "COMPANY", 0.9), ("星图", "COMPANY", 0.9), ("锦纶", "COMPANY", 0.6),
                                 ("腈纶", "COMPANY", 0.6), ("奔云汽车", "COMPANY", 0.9), ("星驰", "COMPANY", 0.9)]) == [
         "奔云汽车", "星驰"]
+
+
+def test_two_touching_chain_pieces_are_one_chain_but_a_one_character_piece_stays_apart():
+    text = "吉林甜糯玉米全产业链增长，围绕“新材料、高端装备”两条主导产业链发力。"
+    assert chain_texts(text, ["甜糯", "玉米全产业链", "“", "新材料", "高端装备"]) == [
+        "甜糯玉米全产业链", "“", "新材料", "高端装备"]
