@@ -277,3 +277,8 @@ def test_two_touching_chain_pieces_are_one_chain_but_a_one_character_piece_stays
     text = "吉林甜糯玉米全产业链增长，围绕“新材料、高端装备”两条主导产业链发力。"
     assert chain_texts(text, ["甜糯", "玉米全产业链", "“", "新材料", "高端装备"]) == [
         "甜糯玉米全产业链", "“", "新材料", "高端装备"]
+
+
+def test_a_name_right_before_a_count_of_mines_is_no_company_when_the_clause_goes_on():
+    text = "力争青石岭等4处煤矿、产能800万吨建成投产，宏远集团扩产。"
+    assert company_texts(text, [("青石岭", "COMPANY", 0.9), ("宏远集团", "COMPANY", 0.9)]) == ["宏远集团"]
