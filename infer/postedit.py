@@ -69,7 +69,10 @@ COMPANY, after those (dev COMPANY 0.6522, micro 0.7868; train 0.9831, 0.9664):
 - `counted_non_companies` also drops the items of a list closed by 等…终端/材料/产品 (智慧终端, 高端化工材料): dev
   0.7033 (0.7934), train unchanged; with 车型 too dev 0.7000: the gold tags 奥迪一汽新能源 in a list of new models;
 - `counted_non_companies` also drops a COMPANY right before 等N处/条… (黄蒿界等6处煤矿、…, a clause that goes on
-  with another list): dev 0.7072 (0.7959, after `chain_fragments`), train unchanged.
+  with another list): dev 0.7072 (0.7959, after `chain_fragments`), train unchanged;
+- `project_heads` (after `list_siblings`; 芯业时代8英寸…, 人和集团新能源材料 in lists of projects headed by confident
+  names): dev 0.7213 (0.7975), train unchanged. 浪潮服务器生产线 and 国际复材电子级… stay untagged (nothing marks where
+  the name ends), and so does 芯联12英寸… (its sibling 安意法 has score 0.83).
 
 COMPANY boundaries (`company_boundaries`, before `company_names`; places from infer/places.py, written by
 hand). Figures with models/no-teacher, each dev/train paragraph tagged on its own, edits added in order,
@@ -677,12 +680,48 @@ def list_siblings(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     return _in_order(out)
 
 
+# A list of projects (…等项目建成投产, …等外资项目, …等工程).
+PROJECT_CLOSE = re.compile(r"等[^，。；、]{0,6}(?:项目|工程)")
+# A name that heads a project item: Han characters right before the project's figure (芯联12英寸…, the guide's
+# 浪潮10万台计算机项目), or a name with its 集团/公司 (人和集团新能源材料).
+PROJECT_HEAD = re.compile(r"[\u4e00-\u9fff]{2,6}?(?:集团|公司)|[\u4e00-\u9fff]{2,6}(?=[0-9A-Za-z])")
+NOT_HEAD = re.compile(r"^(?:年产|新建|新增|投资|总投资|建设|实施|完成|推进)")
+
+
+def project_heads(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """In a `、` list of projects whose tagged items are all COMPANY names that head their items, one of them
+    tagged with score >= SIBLING_CONFIDENT (三星V8闪存芯片、…等外资项目), the untagged items' heads are COMPANY
+    names too (the guide: `浪潮` in `浪潮10万台计算机项目`): Han characters right before the project's figure, or
+    a name ending in 集团/公司 (PROJECT_HEAD); not 年产/新建/投资 … (NOT_HEAD)."""
+    company = schema.label_for("company")
+    taken = _Taken(text, spans)
+    out, lists = list(spans), set()
+    for span in spans:
+        if span.label != company or (span.score or 0) < SIBLING_CONFIDENT:
+            continue
+        items = _list_items(text, span.start)
+        if len(items) < 2 or items[0] in lists or not PROJECT_CLOSE.match(text, items[-1][1]):
+            continue
+        lists.add(items[0])
+        first = next((m.end() for m in LIST_OPENER.finditer(text, *items[0]) if m.start() == items[0][0]), items[0][0])
+        starts = [first, *(a for a, _ in items[1:])]
+        inside = [s for s in spans if s.end > first and s.start < items[-1][1]]
+        if span not in inside or any(s.label != company or s.start not in starts for s in inside):
+            continue
+        for start, (_, end) in zip(starts, items):
+            m = PROJECT_HEAD.match(text, start, end)
+            if m and taken.free(start, end) and not NOT_HEAD.match(m.group()) and _place_at(text, start) < m.end() - start:
+                taken.take(*m.span())
+                out.append(_span(text, *m.span(), company))
+    return _in_order(out)
+
+
 def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """Every post-edit, in order, on one document's (or one paragraph's) spans. Rules add spans (without
     an id; the score is None where no tagged span lent one) and drop them, so all spans are renumbered
     e1, e2, … in text order afterwards: ids stay unique and without gaps, as the tagger gives them."""
     edited = metric_starts(text, spans, schema)
-    for edit in (company_boundaries, company_names, official_mentions, chain_boundaries, chain_spans, list_siblings):
+    for edit in (company_boundaries, company_names, official_mentions, chain_boundaries, chain_spans, list_siblings, project_heads):
         edited = edit(text, edited, schema)
     return [s if s.id == f"e{n}" else Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
             for n, s in enumerate(sorted(edited, key=lambda s: (s.start, s.end)), 1)]

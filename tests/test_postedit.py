@@ -282,3 +282,11 @@ def test_two_touching_chain_pieces_are_one_chain_but_a_one_character_piece_stays
 def test_a_name_right_before_a_count_of_mines_is_no_company_when_the_clause_goes_on():
     text = "力争青石岭等4处煤矿、产能800万吨建成投产，宏远集团扩产。"
     assert company_texts(text, [("青石岭", "COMPANY", 0.9), ("宏远集团", "COMPANY", 0.9)]) == ["宏远集团"]
+
+
+def test_untagged_items_of_a_project_list_headed_by_companies_get_their_heads_tagged():
+    # the guide: 浪潮 in 浪潮10万台计算机项目 is a COMPANY; a company inside its item (新建恒达产线) lends nothing
+    text = "星河9英寸晶圆、年产5万吨电池、蓝海集团储能材料、华光芯片技改等外资项目投产。推动新建恒达产线、云杉集团物流园等工程。"
+    assert company_texts(text, [("华光", "COMPANY", 0.95), ("恒达", "COMPANY", 0.95)]) == ["星河", "蓝海集团", "华光", "恒达"]
+    # no confident sibling, no heads
+    assert company_texts(text, [("华光", "COMPANY", 0.7)]) == ["华光"]
