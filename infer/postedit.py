@@ -638,8 +638,9 @@ SENTENCE_ENDS = "。！？；\n"
 SIBLING_CONFIDENT = COMPANY_CONFIDENT
 # How a list whose untagged items are named must end: at 等/这样 or a count of its items (…、储能4条产业链),
 # not at the clause's end (与…、中关村e谷合作: the last item runs into the verb) or at a quantity that is
-# part of the item (玖兴农牧300万套…); and not as a list of projects (朔黄铁路、…等一大批项目).
-SIBLING_CLOSE = re.compile(r"(?:等|这样)(?![^，。；、]{0,6}(?:项目|工程))|[0-9]+(?:条|家|个|大|项)")
+# part of the item (玖兴农牧300万套…); and not as a list of projects (朔黄铁路、…等一大批项目) or products (a maker
+# in a list of car models lends no label to the models: 奥迪一汽新能源、红旗天工等一批新车型, on the gold spans).
+SIBLING_CLOSE = re.compile(r"(?:等|这样)(?![^，。；、]{0,6}(?:项目|工程|车型|终端|材料|产品|品牌))|[0-9]+(?:条|家|个|大|项)")
 # An item that is no name: a number, a joined pair (绿色化工和装备制造全产业链), a generic head, a body that
 # the guide leaves out (banks, universities, government bodies, associations).
 NOT_SIBLING = re.compile(r"[0-9０-９]|[和及与或]|(?:企业|项目|基地|园区?|集群|领域|行业|平台|银行|大学|学院|协会|商会|"

@@ -199,13 +199,15 @@ def test_an_untagged_list_item_takes_the_label_of_its_confident_siblings():
 
 def test_lists_of_mixed_kinds_projects_or_open_ends_lend_no_label():
     text = ("鼓励宏达、新能源汽车、远景等参展。推动恒达新型电池、瑞丰、华光等投产。与恒达集团、星海合作。"
-            "加快北辰、南岭等一批项目建设。支持金石、星海大学、陕西等单位。今年，做优茶叶、食用油等产业。")
+            "加快北辰、南岭等一批项目建设。支持金石、星海大学、陕西等单位。今年，做优茶叶、食用油等产业。"
+            "推动奔云汽车、星驰等一批新车型上市。")
     spans = spans_in(text, [("宏达", "COMPANY", 0.95), ("新能源汽车", "CHAIN", 0.8),  # mixed kinds
                             ("恒达", "COMPANY", 0.95), ("华光", "COMPANY", 0.95),  # 恒达 is the head of a project
                             ("恒达集团", "COMPANY", 0.95),  # the last item runs into the verb
                             ("南岭", "COMPANY", 0.95),  # a list of projects
                             ("金石", "COMPANY", 0.95),  # a university and a place are no companies
-                            ("食用油", "CHAIN", 0.95)])  # 做优 is no known opener: where 茶叶 starts is unknown
+                            ("食用油", "CHAIN", 0.95),  # 做优 is no known opener: where 茶叶 starts is unknown
+                            ("奔云汽车", "COMPANY", 0.95)])  # a maker lends no label to the car models of its list
     assert list_siblings(text, spans, SCHEMA) == spans
 
 
