@@ -95,6 +95,7 @@ keeps 省交投集团, 省物产集团.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from infer.places import PLACES
 from infer.schema import Schema
@@ -368,8 +369,8 @@ def counted_non_companies(text: str, spans: list[Span], company: str) -> list[Sp
         if span.label == company:
             items = _list_items(text, span.start)
             last = items[-1][1]
-            if any((a == span.start or k == 0) and b == span.end for k, (a, b) in enumerate(items)) \
-                    and NOT_COMPANY_LIST.match(text, last) or NOT_COMPANY_LIST.match(text, span.end):
+            if (any((a == span.start or k == 0) and b == span.end for k, (a, b) in enumerate(items))
+                    and NOT_COMPANY_LIST.match(text, last)) or NOT_COMPANY_LIST.match(text, span.end):
                 continue
         out.append(span)
     return out
@@ -611,8 +612,9 @@ def chain_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]
 
 def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """CHAIN spans without a place or level prefix (`省高端化工产业链` -> `高端化工产业链`; the suffix is
-    the text's own and stays), and the untagged items of a `、` list counted as N条产业链 tagged as
-    chains (names of at most ITEM_MAX characters, the first after the verb that opens the list)."""
+    the text's own and stays), and the untagged items of a `、` list counted as N条产业链 or closed by 等重点产业链
+    and the like (CHAIN_LIST), or named after such a count (CHAIN_LIST_AFTER), tagged as chains (names of at most
+    ITEM_MAX characters, the first after the verb that opens the list)."""
     chain = schema.label_for("chain")
     out: list[Span] = []
     for span in spans:
@@ -647,6 +649,19 @@ NOT_SIBLING = re.compile(r"[0-9０-９]|[和及与或]|(?:企业|项目|基地|�
                          r"中心|委|厅|局|院|所)$")
 
 
+def _confident_lists(text: str, spans: list[Span], labels: tuple[str, ...], close: re.Pattern
+                     ) -> Iterator[tuple[Span, list[tuple[int, int]]]]:
+    """Each `、` list (its items from `_list_items`, once) around a span of one of `labels` tagged with score >=
+    SIBLING_CONFIDENT, whose last item is followed by `close`; with the first such span."""
+    lists = set()
+    for span in spans:
+        if span.label in labels and (span.score or 0) >= SIBLING_CONFIDENT:
+            items = _list_items(text, span.start)
+            if len(items) > 1 and items[0] not in lists and close.match(text, items[-1][1]):
+                lists.add(items[0])
+                yield span, items
+
+
 def list_siblings(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """An untagged item of a `、` list whose tagged items are all COMPANY (or all CHAIN), each filling its
     item's name and one of them tagged with score >= SIBLING_CONFIDENT, gets that label: coordinated
@@ -657,16 +672,8 @@ def list_siblings(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     left alone; so are items that are places, numbers or bodies the guide leaves out (NOT_SIBLING)."""
     labels = (schema.label_for("company"), schema.label_for("chain"))
     taken = _Taken(text, spans)
-    out, lists = list(spans), set()
-    for span in spans:
-        if span.label not in labels or (span.score or 0) < SIBLING_CONFIDENT:
-            continue
-        items = _list_items(text, span.start)
-        if len(items) < 2 or items[0] in lists:
-            continue
-        lists.add(items[0])
-        if not SIBLING_CLOSE.match(text, items[-1][1]):
-            continue
+    out = list(spans)
+    for span, items in _confident_lists(text, spans, labels, SIBLING_CLOSE):
         names = _item_names(text, items, bare_first=SENTENCE_ENDS)
         lo = names[0][0] if names[0] else items[1][0]
         inside = [s for s in spans if s.end > lo and s.start < items[-1][1]]
@@ -696,14 +703,8 @@ def project_heads(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     a name ending in 集团/公司 (PROJECT_HEAD); not 年产/新建/投资 … (NOT_HEAD)."""
     company = schema.label_for("company")
     taken = _Taken(text, spans)
-    out, lists = list(spans), set()
-    for span in spans:
-        if span.label != company or (span.score or 0) < SIBLING_CONFIDENT:
-            continue
-        items = _list_items(text, span.start)
-        if len(items) < 2 or items[0] in lists or not PROJECT_CLOSE.match(text, items[-1][1]):
-            continue
-        lists.add(items[0])
+    out = list(spans)
+    for span, items in _confident_lists(text, spans, (company,), PROJECT_CLOSE):
         first = next((m.end() for m in LIST_OPENER.finditer(text, *items[0]) if m.start() == items[0][0]), items[0][0])
         starts = [first, *(a for a, _ in items[1:])]
         inside = [s for s in spans if s.end > first and s.start < items[-1][1]]
@@ -722,7 +723,8 @@ def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     an id; the score is None where no tagged span lent one) and drop them, so all spans are renumbered
     e1, e2, … in text order afterwards: ids stay unique and without gaps, as the tagger gives them."""
     edited = metric_starts(text, spans, schema)
-    for edit in (company_boundaries, company_names, official_mentions, chain_boundaries, chain_spans, list_siblings, project_heads):
+    for edit in (company_boundaries, company_names, official_mentions, chain_boundaries, chain_spans, list_siblings,
+                 project_heads):
         edited = edit(text, edited, schema)
     return [s if s.id == f"e{n}" else Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
             for n, s in enumerate(sorted(edited, key=lambda s: (s.start, s.end)), 1)]
