@@ -1,5 +1,6 @@
 """Post-edits of predicted spans: the guide's METRIC start, company names, officials and chains."""
-from infer.postedit import chain_spans, company_names, metric_starts, official_mentions, person_name, post_edit
+from infer.postedit import (chain_boundaries, chain_spans, company_names, list_siblings, metric_starts, official_mentions, person_name,
+                            post_edit)
 from infer.schema import load_schema
 from infer.spans import Span
 
@@ -82,11 +83,11 @@ def test_items_of_a_list_of_n_chains_are_chains_and_chains_lose_place_prefixes()
 
 
 def test_post_edit_renumbers_ids_when_a_rule_adds_spans():
-    text = "重点围绕风电、光伏、氢能、储能4条产业链建设。"
+    text = "重点围绕风电、光热、氢能、储能4条产业链推进。"
     spans = [Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
-             for n, s in enumerate(spans_in(text, [("风电", "CHAIN", 0.9), ("光伏", "CHAIN", 0.9)]), 1)]
+             for n, s in enumerate(spans_in(text, [("风电", "CHAIN", 0.9), ("光热", "CHAIN", 0.9)]), 1)]
     got = post_edit(text, spans, SCHEMA)
-    assert [(s.text, s.id, s.score) for s in got] == [("风电", "e1", 0.9), ("光伏", "e2", 0.9), ("氢能", "e3", None), ("储能", "e4", None)]
+    assert [(s.text, s.id, s.score) for s in got] == [("风电", "e1", 0.9), ("光热", "e2", 0.9), ("氢能", "e3", None), ("储能", "e4", None)]
 
 
 def company_texts(text: str, items: list[tuple[str, str, float]]) -> list[str]:
@@ -176,3 +177,118 @@ def test_ids_run_without_gaps_in_text_order_after_spans_are_dropped_and_added():
                                              ("营收增长8%", "e4"), ("信发集团", "e5")]
     only_dropped = post_edit(text[:text.index("。") + 1], spans, SCHEMA)  # nothing added, 吴忠 dropped
     assert [s.id for s in only_dropped] == ["e1", "e2", "e3", "e4"]
+
+
+def labelled(text: str, spans: list[Span]) -> list[tuple[str, str]]:
+    assert all(text[s.start:s.end] == s.text for s in spans)
+    return [(s.text, s.label) for s in spans]
+
+
+def test_an_untagged_list_item_takes_the_label_of_its_confident_siblings():
+    # coordinated items are of one kind: the list's opening verb and its 等 tail stay out of the names
+    text = "市里支持华腾、蓝星等车企扩产，加快启航、瑞丰智造、新禾等企业上市，着力做强茶叶、食用油、预制菜等特色产业链。"
+    spans = spans_in(text, [("蓝星", "COMPANY", 0.95), ("新禾", "COMPANY", 0.92), ("食用油", "CHAIN", 0.95),
+                            ("预制菜", "CHAIN", 0.91)])
+    assert labelled(text, list_siblings(text, spans, SCHEMA)) == [
+        ("华腾", "COMPANY"), ("蓝星", "COMPANY"), ("启航", "COMPANY"), ("瑞丰智造", "COMPANY"), ("新禾", "COMPANY"),
+        ("茶叶", "CHAIN"), ("食用油", "CHAIN"), ("预制菜", "CHAIN")]
+    # siblings tagged without confidence lend nothing
+    weak = spans_in(text, [("蓝星", "COMPANY", 0.6), ("新禾", "COMPANY", 0.7)])
+    assert labelled(text, list_siblings(text, weak, SCHEMA)) == [("蓝星", "COMPANY"), ("新禾", "COMPANY")]
+
+
+def test_lists_of_mixed_kinds_projects_or_open_ends_lend_no_label():
+    text = ("鼓励宏达、新能源汽车、远景等参展。推动恒达新型电池、瑞丰、华光等投产。与恒达集团、星海合作。"
+            "加快北辰、南岭等一批项目建设。支持金石、星海大学、陕西等单位。今年，做优茶叶、食用油等产业。"
+            "推动奔云汽车、星驰等一批新车型上市。")
+    spans = spans_in(text, [("宏达", "COMPANY", 0.95), ("新能源汽车", "CHAIN", 0.8),  # mixed kinds
+                            ("恒达", "COMPANY", 0.95), ("华光", "COMPANY", 0.95),  # 恒达 is the head of a project
+                            ("恒达集团", "COMPANY", 0.95),  # the last item runs into the verb
+                            ("南岭", "COMPANY", 0.95),  # a list of projects
+                            ("金石", "COMPANY", 0.95),  # a university and a place are no companies
+                            ("食用油", "CHAIN", 0.95),  # 做优 is no known opener: where 茶叶 starts is unknown
+                            ("奔云汽车", "COMPANY", 0.95)])  # a maker lends no label to the car models of its list
+    assert list_siblings(text, spans, SCHEMA) == spans
+
+
+def test_list_siblings_runs_in_post_edit():
+    text = "支持华腾、蓝星等车企扩产。"
+    got = post_edit(text, spans_in(text, [("蓝星", "COMPANY", 0.95)]), SCHEMA)
+    assert [(s.text, s.id, s.score) for s in got] == [("华腾", "e1", None), ("蓝星", "e2", 0.95)]
+
+
+def chain_texts(text: str, items: list[str]) -> list[str]:
+    got = chain_boundaries(text, spans_in(text, [(s, "CHAIN", 0.9) for s in items]), SCHEMA)
+    assert all(text[s.start:s.end] == s.text for s in got)
+    return [s.text for s in got]
+
+
+def test_a_chain_name_quoted_by_the_text_keeps_its_quotes_and_a_list_s_closing_quote_goes():
+    text = "发展“茶香花海”全产业链，围绕“新能源、先进材料”两条主导产业链发力。"
+    assert chain_texts(text, ["茶香花海”全产业链", "先进材料”"]) == ["“茶香花海”全产业链", "先进材料"]
+
+
+def test_a_chain_takes_in_the_text_s_own_suffix_but_not_the_lian_of_a_title():
+    # the guide: keep the text's own suffix (产业链, 产业链条, 链)
+    text = "吸引800多家家具产业链上下游企业，汽车及配件产业链条延伸，新增智能家居链展区，鲜食玉米全产业链增长，高端装备链长到场。"
+    assert chain_texts(text, ["家具", "汽车及配件产业链", "智能家居", "玉米全产业", "高端装备"]) == [
+        "家具产业链", "汽车及配件产业链条", "智能家居链", "玉米全产业链", "高端装备"]
+
+
+def test_a_chain_loses_the_word_that_opens_its_list_but_not_a_conjunction_inside_it():
+    text = "实现服务平台对智能制造、新型材料等五大产业链全覆盖，聚焦新能源和智能网联汽车、无人机等重点产业链。"
+    assert chain_texts(text, ["对智能制造", "新型材料", "新能源和智能网联汽车", "无人机"]) == [
+        "智能制造", "新型材料", "新能源和智能网联汽车", "无人机"]
+
+
+def test_clusters_projects_and_industries_without_a_chain_leader_are_no_chains():
+    # the guide: clusters, bases, parks are not chains; an industry called 产业 is one only with a named 链主
+    text = "电子元件产业链集群已形成，循环经济全产业链项目开工，光伏产业链稳定。推动光电产业聚链成群。作为纺织产业“链主”企业，华纺集团领跑。"
+    assert chain_texts(text, ["电子元件产业链", "循环经济全产业链", "光伏产业链", "光电产业", "纺织产业"]) == [
+        "光伏产业链", "纺织产业"]
+
+
+def test_items_of_a_list_named_after_its_count_or_closed_by_a_qualified_chain_word_are_chains():
+    text = ("全省梳理出16条重点产业链，涵盖了数控装备、航天、现代中药、轻卡等产业。智能终端、智能传感器等制造业产业链建设取得突破，"
+            "设计、制造、用户等产业链各环节互联。")
+    assert [s.text for s in chain_spans(text, [], SCHEMA)] == ["数控装备", "航天", "现代中药", "轻卡", "智能终端", "智能传感器"]
+
+
+def test_a_confident_group_s_short_name_is_tagged_where_it_stands_on_its_own():
+    # the guide: short names count; followed by a noun the short name heads another name (a reservoir here)
+    text = "华宇集团新建车间投产。今年，华宇已经签约项目5个，华宇水库蓄水，像鼎盛、华宇这样的企业抱团。"
+    assert company_texts(text, [("华宇集团", "COMPANY", 0.95)]) == ["华宇集团", "华宇", "鼎盛", "华宇"]
+    assert company_texts(text, [("华宇集团", "COMPANY", 0.6)]) == ["华宇集团"]
+
+
+def test_the_first_item_of_a_list_counted_as_roads_is_no_company_after_its_opening_verb():
+    text = "加快桑林、晨阳等5条高速公路建设，推动宏远、恒星等企业扩产。"
+    assert company_texts(text, [("桑林", "COMPANY", 0.6), ("晨阳", "COMPANY", 0.6), ("宏远", "COMPANY", 0.9),
+                                ("恒星", "COMPANY", 0.9)]) == ["宏远", "恒星"]
+
+
+def test_items_of_a_list_the_text_calls_products_are_no_companies_but_makers_of_car_models_stay():
+    # the guide: products are not annotated; a list of new car models may name their makers
+    text = "发挥云帆、星图等政务终端作用，锦纶、腈纶等新型材料产能提升，奔云汽车、星驰等一批新车型上市。"
+    assert company_texts(text, [("云帆", "COMPANY", 0.9), ("星图", "COMPANY", 0.9), ("锦纶", "COMPANY", 0.6),
+                                ("腈纶", "COMPANY", 0.6), ("奔云汽车", "COMPANY", 0.9), ("星驰", "COMPANY", 0.9)]) == [
+        "奔云汽车", "星驰"]
+
+
+def test_two_touching_chain_pieces_are_one_chain_but_a_one_character_piece_stays_apart():
+    text = "吉林甜糯玉米全产业链增长，围绕“新材料、高端装备”两条主导产业链发力。"
+    assert chain_texts(text, ["甜糯", "玉米全产业链", "“", "新材料", "高端装备"]) == [
+        "甜糯玉米全产业链", "“", "新材料", "高端装备"]
+
+
+def test_a_name_right_before_a_count_of_mines_is_no_company_when_the_clause_goes_on():
+    text = "力争青石岭等4处煤矿、产能800万吨建成投产，宏远集团扩产。"
+    assert company_texts(text, [("青石岭", "COMPANY", 0.9), ("宏远集团", "COMPANY", 0.9)]) == ["宏远集团"]
+
+
+def test_untagged_items_of_a_project_list_headed_by_companies_get_their_heads_tagged():
+    # the guide: 浪潮 in 浪潮10万台计算机项目 is a COMPANY; a company inside its item (新建恒达产线) lends nothing
+    text = "星河9英寸晶圆、年产5万吨电池、蓝海集团储能材料、华光芯片技改等外资项目投产。推动新建恒达产线、云杉集团物流园等工程。"
+    assert company_texts(text, [("华光", "COMPANY", 0.95), ("恒达", "COMPANY", 0.95)]) == ["星河", "蓝海集团", "华光", "恒达"]
+    # no confident sibling, no heads
+    assert company_texts(text, [("华光", "COMPANY", 0.7)]) == ["华光"]
