@@ -290,7 +290,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     for a in ANAPHOR.finditer(text):
         if a.group(1) is None and not CLAUSE_OPEN.search(text[max(0, a.start() - 24) : a.start()]):
             continue
-        before = [c for c in companies if c.end <= a.start()]
+        para = text.rfind("\n", 0, a.start())  # relations stay inside one paragraph (the guide)
+        before = [c for c in companies if para < c.start and c.end <= a.start()]
         if before and not any(m.start <= a.start() < m.end for m in metrics) and not any(
                 c.start <= a.start() < c.end for c in companies):
             pseudo = Span(a.start(), a.end(), "ANAPHOR", id=f"anaphor{a.start()}")

@@ -435,3 +435,10 @@ def test_member_of_statements_and_tables(text, spans, expected):
 ])
 def test_chief_and_deputy_chain_leaders(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+def test_an_anaphor_stands_for_a_company_of_its_own_paragraph_only():
+    # a passage of several paragraphs: 该公司 in the second is some unnamed firm, not the first's company
+    text = "甲星汽车发布季度业绩。\n另据报道，一家果汁进口商起诉称，新关税将给该公司造成近3000万美元的损失。"
+    spans = [("甲星汽车", "COMPANY"), ("近3000万美元的损失", "METRIC")]
+    assert rule_pairs(text, spans) == set()
