@@ -176,8 +176,9 @@ CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?
                          r"(?:(?:[德美英法日韩泰]国|丹麦|瑞典|瑞士|荷兰|意大利|西班牙|芬兰|挪威|新加坡)"
                          r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?)?$")
 # Words right after a company that make it a source or an attribute, not the clause's subject:
-# X数据显示, X今天发布, X获悉, X的产品, X、Y (a list).
-NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息)")
+# X数据显示, X今天发布, X获悉, X的产品, X、Y (a list), and a company in brackets: an alias or an
+# example attached to the noun before it (省级园区1个（X）、市级园区2个…), which the guide spans on its own.
+NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息|[）)])")
 # A company that names a place (风帆工业园, 邦辰众创空间: parks are no companies in the guide) is no subject,
 # and a company heading a list of projects (A零部件等投资N亿元的N个项目, A…等项目开工) shares the
 # list's totals with the others: `等` between the subject and the metric ends its scope.

@@ -442,3 +442,11 @@ def test_an_anaphor_stands_for_a_company_of_its_own_paragraph_only():
     text = "甲星汽车发布季度业绩。\n另据报道，一家果汁进口商起诉称，新关税将给该公司造成近3000万美元的损失。"
     spans = [("甲星汽车", "COMPANY"), ("近3000万美元的损失", "METRIC")]
     assert rule_pairs(text, spans) == set()
+
+
+def test_a_company_in_brackets_is_no_subject():
+    # the bracketed name is an example of the noun before it; the count after it is the county's
+    text = "建成省级示范园区1个（甲午农业）、市级示范园区3个，区级园区6个。"
+    spans = [("省级示范园区1个", "METRIC"), ("甲午农业", "COMPANY"), ("市级示范园区3个", "METRIC"),
+             ("区级园区6个", "METRIC")]
+    assert rule_pairs(text, spans) == set()
