@@ -276,6 +276,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     公司 stand for the company before them) is the subject of the later metrics of its sentence, up to the
     next such company (信发集团交易量…，占…7.47%，交易额…), unless a list (等), a progress clause (X落户, …投入生产)
     or a clause opening on the region (全县…) comes first: those metrics are the region's, which gets none.
+    `X的<indicator and value>` measures X (X的研发投入占比超5%, wherever X stands in its clause);
     `投资X亿元的[县]Y项目` measures Y (not Y's park, not a total over several projects); `A、B分别…X、Y`
     pairs in order (one value: each); a threshold holding for each listed company (A、B超100亿元) links to
     each, a total shared by them (`A和B合计X`) to none (the guide). A chain is measured only by a metric
@@ -301,6 +302,10 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     subjects.sort(key=lambda c: c.start)
     for metric in metrics:
         if not NUMBER.search(text, metric.start, metric.end):
+            continue
+        owner = next((c for c in companies if c.end + 1 == metric.start and text[c.end] == "的"), None)
+        if owner is not None:  # X的研发投入占比超5%: the indicator is the company's own, wherever X stands
+            pairs.append((metric, owner))
             continue
         after = next((c for c in companies if c.start >= metric.end), None)
         if after is not None and QUALIFIED.fullmatch(text, metric.end, after.start):

@@ -450,3 +450,10 @@ def test_a_company_in_brackets_is_no_subject():
     spans = [("省级示范园区1个", "METRIC"), ("甲午农业", "COMPANY"), ("市级示范园区3个", "METRIC"),
              ("区级园区6个", "METRIC")]
     assert rule_pairs(text, spans) == set()
+
+
+def test_a_metric_right_after_company_de_measures_that_company():
+    # X的 + indicator: the company is no clause subject (连续多年 and X的 block it) but owns the indicator
+    text = "连续五年，乙踏体育的研发投入占比始终超6%，如今已有设计师300多名。"
+    spans = [("乙踏体育", "COMPANY"), ("研发投入占比始终超6%", "METRIC")]
+    assert rule_pairs(text, spans) == {("研发投入占比始终超6%", "乙踏体育", "MEASURES")}
