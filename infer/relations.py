@@ -181,7 +181,8 @@ CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?
 NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息|[）)])")
 # A company that names a place (风帆工业园, 邦辰众创空间: parks are no companies in the guide) is no subject,
 # and a company heading a list of projects (A零部件等投资N亿元的N个项目, A…等项目开工) shares the
-# list's totals with the others: `等` between the subject and the metric ends its scope.
+# list's totals with the others: a `等` in the subject's own clause ends its scope, unless a 、 list of
+# something else comes first (X将加大A、B等项目实施力度，…投产新线1000公里: the list is X's objects).
 PLACE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:工业园|产业园|园区|众创空间|孵化器|基地|集聚区|聚集区)")
 LISTED_WITH_OTHERS = re.compile(r"等")
 # A clause that reports a project's or a newcomer's progress (X落户, …项目投入生产, 4个机场相继建成) closes
@@ -322,7 +323,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
         if own:
             subject = own[-1]
             clauses = CLAUSE_BREAK.split(text[subject.end : metric.start])
-            if LISTED_WITH_OTHERS.search(text, subject.end, metric.start) or any(
+            if LISTED_WITH_OTHERS.search(clauses[0].split("、")[0]) or any(
                     PROGRESS_END.search(c) for c in clauses[:-1]) or any(REGION_OPEN.match(c) for c in clauses[1:]):
                 continue
             if not any(c is not subject and c.start >= subject.start and c.end <= metric.start

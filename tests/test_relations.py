@@ -457,3 +457,12 @@ def test_a_metric_right_after_company_de_measures_that_company():
     text = "连续五年，乙踏体育的研发投入占比始终超6%，如今已有设计师300多名。"
     spans = [("乙踏体育", "COMPANY"), ("研发投入占比始终超6%", "METRIC")]
     assert rule_pairs(text, spans) == {("研发投入占比始终超6%", "乙踏体育", "MEASURES")}
+
+
+def test_a_deng_closing_a_list_of_objects_keeps_the_subject():
+    text = "明年，丙铁集团将加快东线、南线等通道项目建设，预计全年投产新线800公里以上。"
+    spans = [("丙铁集团", "COMPANY"), ("投产新线800公里以上", "METRIC")]
+    assert rule_pairs(text, spans) == {("投产新线800公里以上", "丙铁集团", "MEASURES")}
+    # a 等 after the subject itself still ends its scope (a list of projects headed by it)
+    assert rule_pairs("丙铁零部件等投资42亿元的13个项目开工。",
+                      [("丙铁零部件", "COMPANY"), ("投资42亿元", "METRIC")]) == set()
