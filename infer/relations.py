@@ -212,8 +212,9 @@ ANAPHOR = re.compile(r"(该公司|该企业|该集团|这家企业|这家公司)
 # A METRIC is a value (the guide): a span without a number in it is a tagger's slip (链, 全产业) and measures nothing.
 NUMBER = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半首倍%％]")
 # `投资X亿元的Y…项目`: the metric qualifies the company's project, also after the county that governs it
-# (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words out of the company).
-QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}")
+# (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words out of the company), and
+# before 由X建设的… (投资7.2亿元由X建设的供热项目: X's project).
+QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}|由")
 
 
 def _shared_project(text: str, metric: Span, company: Span, metrics: list[Span]) -> bool:

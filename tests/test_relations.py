@@ -466,3 +466,9 @@ def test_a_deng_closing_a_list_of_objects_keeps_the_subject():
     # a 等 after the subject itself still ends its scope (a list of projects headed by it)
     assert rule_pairs("丙铁零部件等投资42亿元的13个项目开工。",
                       [("丙铁零部件", "COMPANY"), ("投资42亿元", "METRIC")]) == set()
+
+
+def test_investment_before_you_x_builds_measures_the_builder():
+    text = "投资6.5亿元由丁圣集团建设的集中供热项目投入运行。"
+    spans = [("投资6.5亿元", "METRIC"), ("丁圣集团", "COMPANY")]
+    assert rule_pairs(text, spans) == {("投资6.5亿元", "丁圣集团", "MEASURES")}
