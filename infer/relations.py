@@ -211,9 +211,9 @@ def _is_subject(text: str, span: Span) -> bool:
 ANAPHOR = re.compile(r"(该公司|该企业|该集团|这家企业|这家公司)|公司(?![\u4e00-\u9fff]{0,2}(?:达|超|突破|\d))")
 # A METRIC is a value (the guide): a span without a number in it is a tagger's slip (链, 全产业) and measures nothing.
 NUMBER = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半首倍%％]")
-# `投资X亿元的Y…项目`: the metric qualifies the company's project, also after the county that governs it
-# (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words out of the company), and
-# before 由X建设的… (投资7.2亿元由X建设的供热项目: X's project).
+# `投资X亿元的Y…项目`: the metric qualifies the company's project (or the chain: 产值过千亿元的Y产业链), also
+# after the county that governs it (投资12.6亿元的安新大无缝铜杆 -> 大无缝; the guide leaves such place words
+# out of the company), and before 由X建设的… (投资7.2亿元由X建设的供热项目: X's project).
 QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}|由")
 
 
@@ -279,7 +279,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     next such company (信发集团交易量…，占…7.47%，交易额…), unless a list (等), a progress clause (X落户, …投入生产)
     or a clause opening on the region (全县…) comes first: those metrics are the region's, which gets none.
     `X的<indicator and value>` measures X (X的研发投入占比超5%, wherever X stands in its clause);
-    `投资X亿元的[县]Y项目` measures Y (not Y's park, not a total over several projects); `A、B分别…X、Y`
+    `投资X亿元的[县]Y项目` measures Y (not Y's park, not a total over several projects; also a chain:
+    产值过千亿元的Y产业链); `A、B分别…X、Y`
     pairs in order (one value: each); a threshold holding for each listed company (A、B超100亿元) links to
     each, a total shared by them (`A和B合计X`) to none (the guide). A chain is measured only by a metric
     right after it in the same clause. A METRIC span without a number measures nothing.
@@ -309,7 +310,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
         if owner is not None:  # X的研发投入占比超5%: the indicator is the company's own, wherever X stands
             pairs.append((metric, owner))
             continue
-        after = next((c for c in companies if c.start >= metric.end), None)
+        after = min((c for c in companies + chains if c.start >= metric.end), key=lambda c: c.start, default=None)
         if after is not None and QUALIFIED.fullmatch(text, metric.end, after.start):
             if not _shared_project(text, metric, after, metrics):
                 pairs.append((metric, after))

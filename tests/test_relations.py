@@ -472,3 +472,9 @@ def test_investment_before_you_x_builds_measures_the_builder():
     text = "投资6.5亿元由丁圣集团建设的集中供热项目投入运行。"
     spans = [("投资6.5亿元", "METRIC"), ("丁圣集团", "COMPANY")]
     assert rule_pairs(text, spans) == {("投资6.5亿元", "丁圣集团", "MEASURES")}
+
+
+def test_a_metric_qualifying_a_chain_measures_it():
+    text = "以戊钢集团领跑30家企业，延伸出产值过千亿元的特种合金产业链。"
+    spans = [("戊钢集团", "COMPANY"), ("产值过千亿元", "METRIC"), ("特种合金产业链", "CHAIN")]
+    assert rule_pairs(text, spans) == {("产值过千亿元", "特种合金产业链", "MEASURES")}
