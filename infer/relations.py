@@ -217,6 +217,20 @@ NUMBER = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿�
 QUALIFIED = re.compile(r"的[\u4e00-\u9fff]{0,3}|由")
 
 
+# Funds granted to a company measure it (为X提供了5000万元的建设资金, seed 000), as the guide's 投资2.1亿元 does.
+GRANTED = re.compile(r"(?:提供|给予|給予|发放|發放)了?")
+
+
+def _owner(text: str, metric: Span, companies: list[Span]) -> Span | None:
+    """The company a metric belongs to by the words right before it, wherever the company stands in its
+    clause: X的研发投入占比超5% (the indicator is X's own), 为X提供5000万元 (funds granted to X)."""
+    for c in companies:
+        between = text[c.end : metric.start]
+        if between == "的" or (GRANTED.fullmatch(between) and c.start > 0 and text[c.start - 1] in "为為向"):
+            return c
+    return None
+
+
 def _shared_project(text: str, metric: Span, company: Span, metrics: list[Span]) -> bool:
     """True when `投资X亿元的Y…` is no project of Y's own: a park named after Y (投资33亿元的风帆工业园),
     or a total over several projects (总投资53亿元的英利光伏电池、永红铸机等10个项目; 总投资29亿元的A…、B…项目)."""
@@ -278,7 +292,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     公司 stand for the company before them) is the subject of the later metrics of its sentence, up to the
     next such company (信发集团交易量…，占…7.47%，交易额…), unless a list (等), a progress clause (X落户, …投入生产)
     or a clause opening on the region (全县…) comes first: those metrics are the region's, which gets none.
-    `X的<indicator and value>` measures X (X的研发投入占比超5%, wherever X stands in its clause);
+    `X的<indicator and value>` and `为X提供<value>` measure X wherever X stands (see `_owner`);
     `投资X亿元的[县]Y项目` measures Y (not Y's park, not a total over several projects; also a chain:
     产值过千亿元的Y产业链); `A、B分别…X、Y`
     pairs in order (one value: each); a threshold holding for each listed company (A、B超100亿元) links to
@@ -306,8 +320,8 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
     for metric in metrics:
         if not NUMBER.search(text, metric.start, metric.end):
             continue
-        owner = next((c for c in companies if c.end + 1 == metric.start and text[c.end] == "的"), None)
-        if owner is not None:  # X的研发投入占比超5%: the indicator is the company's own, wherever X stands
+        owner = _owner(text, metric, companies)
+        if owner is not None:
             pairs.append((metric, owner))
             continue
         after = min((c for c in companies + chains if c.start >= metric.end), key=lambda c: c.start, default=None)

@@ -478,3 +478,9 @@ def test_a_metric_qualifying_a_chain_measures_it():
     text = "以戊钢集团领跑30家企业，延伸出产值过千亿元的特种合金产业链。"
     spans = [("戊钢集团", "COMPANY"), ("产值过千亿元", "METRIC"), ("特种合金产业链", "CHAIN")]
     assert rule_pairs(text, spans) == {("产值过千亿元", "特种合金产业链", "MEASURES")}
+
+
+def test_funds_granted_to_a_company_measure_it():
+    text = "在链长协调下，6家银行伸出援手，为己康制药提供了3000万元的技改资金。"
+    spans = [("己康制药", "COMPANY"), ("3000万元", "METRIC")]
+    assert rule_pairs(text, spans) == {("3000万元", "己康制药", "MEASURES")}
