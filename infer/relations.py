@@ -170,11 +170,12 @@ SENTENCE_END = re.compile(r"[。！？\n]")
 # A company is the subject of its clause when it opens the clause, after at most an adverbial of
 # time or focus (如今, 其中, 仅, 2017年 …); a company after a verb (组建X, 支持X, 招引X) is an object.
 # Also after an appositive naming its country and kind (德国大众, 丹麦工业巨头丹佛斯, 美国玩具公司孩之宝), after
-# 由 (由X承建，总投资…: X builds it) and after a numbered heading (〔14〕X：项目总投资…).
+# 由 (由X承建，总投资…: X builds it), after a numbered heading (〔14〕X：项目总投资…) and after 位于<place>的
+# (位于上海的X同时在建14艘船: the place only qualifies the subject).
 CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?|目前|其中|例如|比如|仅|同时|此外|另外|近年来|今年以来|"
                          r"今年|去年|\d{4}年|\d{1,2}月份?|[一二三四]季度|上半年|前三季度|由)?[，,]?"
                          r"(?:(?:[德美英法日韩泰]国|丹麦|瑞典|瑞士|荷兰|意大利|西班牙|芬兰|挪威|新加坡)"
-                         r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?)?$")
+                         r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?|位于[\u4e00-\u9fff]{1,6}的)?$")
 # Words right after a company that make it a source or an attribute, not the clause's subject:
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list), and a company in brackets: an alias or an
 # example attached to the noun before it (省级园区1个（X）、市级园区2个…), which the guide spans on its own.

@@ -484,3 +484,9 @@ def test_funds_granted_to_a_company_measure_it():
     text = "在链长协调下，6家银行伸出援手，为己康制药提供了3000万元的技改资金。"
     spans = [("己康制药", "COMPANY"), ("3000万元", "METRIC")]
     assert rule_pairs(text, spans) == {("3000万元", "己康制药", "MEASURES")}
+
+
+def test_a_subject_qualified_by_its_place_opens_its_clause():
+    text = "上个月，位于江北的庚华造船厂同时在建9艘散货船，有望实现全年交付5艘。"
+    spans = [("庚华造船厂", "COMPANY"), ("在建9艘", "METRIC"), ("交付5艘", "METRIC")]
+    assert rule_pairs(text, spans) == {("在建9艘", "庚华造船厂", "MEASURES"), ("交付5艘", "庚华造船厂", "MEASURES")}
