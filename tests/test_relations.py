@@ -490,3 +490,12 @@ def test_a_subject_qualified_by_its_place_opens_its_clause():
     text = "上个月，位于江北的庚华造船厂同时在建9艘散货船，有望实现全年交付5艘。"
     spans = [("庚华造船厂", "COMPANY"), ("在建9艘", "METRIC"), ("交付5艘", "METRIC")]
     assert rule_pairs(text, spans) == {("在建9艘", "庚华造船厂", "MEASURES"), ("交付5艘", "庚华造船厂", "MEASURES")}
+
+
+def test_one_chain_of_a_list_is_not_measured_by_the_value_after_the_list():
+    text = "园区培育出轴承、齿轮、精密铸造等多条产业链，上下游配套企业预计达到90家。"
+    spans = [("轴承", "CHAIN"), ("齿轮", "CHAIN"), ("精密铸造", "CHAIN"), ("上下游配套企业预计达到90家", "METRIC")]
+    assert rule_pairs(text, spans) == set()
+    # a chain on its own keeps the value right after it
+    assert rule_pairs("做强锂电产业链，营收增长12%。", [("锂电产业链", "CHAIN"), ("营收增长12%", "METRIC")]) == {
+        ("营收增长12%", "锂电产业链", "MEASURES")}
