@@ -180,11 +180,12 @@ CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list), and a company in brackets: an alias or an
 # example attached to the noun before it (省级园区1个（X）、市级园区2个…), which the guide spans on its own.
 NOT_SUBJECT_AFTER = re.compile(r"^(?:的|获悉|了解到|等|、|和|与|及|发布|数据|最新|今天|日前|近日|消息|[）)])")
-# A company that names a place (风帆工业园, 邦辰众创空间: parks are no companies in the guide) is no subject,
+# A company that names a place or a cluster (风帆工业园, 邦辰众创空间, X高端能源装备集群: parks and clusters are
+# no companies or chains in the guide; a tagger may still mark the X of a cluster) is no subject,
 # and a company heading a list of projects (A零部件等投资N亿元的N个项目, A…等项目开工) shares the
 # list's totals with the others: a `等` in the subject's own clause ends its scope, unless a 、 list of
 # something else comes first (X将加大A、B等项目实施力度，…投产新线1000公里: the list is X's objects).
-PLACE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,4}?(?:工业园|产业园|园区|众创空间|孵化器|基地|集聚区|聚集区)")
+PLACE_AFTER = re.compile(r"^[\u4e00-\u9fff]{0,6}?(?:集群|工业园|产业园|园区|众创空间|孵化器|基地|集聚区|聚集区)")
 LISTED_WITH_OTHERS = re.compile(r"等")
 # A clause that reports a project's or a newcomer's progress (X落户, …项目投入生产, 4个机场相继建成) closes
 # the topic: metrics after it are the region's (中国稀土集团落户，…；数字经济规模突破1万亿元).

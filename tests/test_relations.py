@@ -499,3 +499,9 @@ def test_one_chain_of_a_list_is_not_measured_by_the_value_after_the_list():
     # a chain on its own keeps the value right after it
     assert rule_pairs("做强锂电产业链，营收增长12%。", [("锂电产业链", "CHAIN"), ("营收增长12%", "METRIC")]) == {
         ("营收增长12%", "锂电产业链", "MEASURES")}
+
+
+def test_a_company_naming_a_cluster_is_no_subject():
+    # the tagger's slip on a place (two cities' short names before 集群); the cluster is the subject
+    text = "如今，甲德高端能源装备集群已具备水电、火电、风电等领域的全产业链能力，年产值突破900亿元。"
+    assert rule_pairs(text, [("甲德", "COMPANY"), ("年产值突破900亿元", "METRIC")]) == set()
