@@ -435,3 +435,73 @@ def test_member_of_statements_and_tables(text, spans, expected):
 ])
 def test_chief_and_deputy_chain_leaders(text, spans, expected):
     assert rule_pairs(text, spans) == expected
+
+
+def test_an_anaphor_stands_for_a_company_of_its_own_paragraph_only():
+    # a passage of several paragraphs: 该公司 in the second is some unnamed firm, not the first's company
+    text = "甲星汽车发布季度业绩。\n另据报道，一家果汁进口商起诉称，新关税将给该公司造成近3000万美元的损失。"
+    spans = [("甲星汽车", "COMPANY"), ("近3000万美元的损失", "METRIC")]
+    assert rule_pairs(text, spans) == set()
+
+
+def test_a_company_in_brackets_is_no_subject():
+    # the bracketed name is an example of the noun before it; the count after it is the county's
+    text = "建成省级示范园区1个（甲午农业）、市级示范园区3个，区级园区6个。"
+    spans = [("省级示范园区1个", "METRIC"), ("甲午农业", "COMPANY"), ("市级示范园区3个", "METRIC"),
+             ("区级园区6个", "METRIC")]
+    assert rule_pairs(text, spans) == set()
+
+
+def test_a_metric_right_after_company_de_measures_that_company():
+    # X的 + indicator: the company is no clause subject (连续多年 and X的 block it) but owns the indicator
+    text = "连续五年，乙踏体育的研发投入占比始终超6%，如今已有设计师300多名。"
+    spans = [("乙踏体育", "COMPANY"), ("研发投入占比始终超6%", "METRIC")]
+    assert rule_pairs(text, spans) == {("研发投入占比始终超6%", "乙踏体育", "MEASURES")}
+
+
+def test_a_deng_closing_a_list_of_objects_keeps_the_subject():
+    text = "明年，丙铁集团将加快东线、南线等通道项目建设，预计全年投产新线800公里以上。"
+    spans = [("丙铁集团", "COMPANY"), ("投产新线800公里以上", "METRIC")]
+    assert rule_pairs(text, spans) == {("投产新线800公里以上", "丙铁集团", "MEASURES")}
+    # a 等 after the subject itself still ends its scope (a list of projects headed by it)
+    assert rule_pairs("丙铁零部件等投资42亿元的13个项目开工。",
+                      [("丙铁零部件", "COMPANY"), ("投资42亿元", "METRIC")]) == set()
+
+
+def test_investment_before_you_x_builds_measures_the_builder():
+    text = "投资6.5亿元由丁圣集团建设的集中供热项目投入运行。"
+    spans = [("投资6.5亿元", "METRIC"), ("丁圣集团", "COMPANY")]
+    assert rule_pairs(text, spans) == {("投资6.5亿元", "丁圣集团", "MEASURES")}
+
+
+def test_a_metric_qualifying_a_chain_measures_it():
+    text = "以戊钢集团领跑30家企业，延伸出产值过千亿元的特种合金产业链。"
+    spans = [("戊钢集团", "COMPANY"), ("产值过千亿元", "METRIC"), ("特种合金产业链", "CHAIN")]
+    assert rule_pairs(text, spans) == {("产值过千亿元", "特种合金产业链", "MEASURES")}
+
+
+def test_funds_granted_to_a_company_measure_it():
+    text = "在链长协调下，6家银行伸出援手，为己康制药提供了3000万元的技改资金。"
+    spans = [("己康制药", "COMPANY"), ("3000万元", "METRIC")]
+    assert rule_pairs(text, spans) == {("3000万元", "己康制药", "MEASURES")}
+
+
+def test_a_subject_qualified_by_its_place_opens_its_clause():
+    text = "上个月，位于江北的庚华造船厂同时在建9艘散货船，有望实现全年交付5艘。"
+    spans = [("庚华造船厂", "COMPANY"), ("在建9艘", "METRIC"), ("交付5艘", "METRIC")]
+    assert rule_pairs(text, spans) == {("在建9艘", "庚华造船厂", "MEASURES"), ("交付5艘", "庚华造船厂", "MEASURES")}
+
+
+def test_one_chain_of_a_list_is_not_measured_by_the_value_after_the_list():
+    text = "园区培育出轴承、齿轮、精密铸造等多条产业链，上下游配套企业预计达到90家。"
+    spans = [("轴承", "CHAIN"), ("齿轮", "CHAIN"), ("精密铸造", "CHAIN"), ("上下游配套企业预计达到90家", "METRIC")]
+    assert rule_pairs(text, spans) == set()
+    # a chain on its own keeps the value right after it
+    assert rule_pairs("做强锂电产业链，营收增长12%。", [("锂电产业链", "CHAIN"), ("营收增长12%", "METRIC")]) == {
+        ("营收增长12%", "锂电产业链", "MEASURES")}
+
+
+def test_a_company_naming_a_cluster_is_no_subject():
+    # the tagger's slip on a place (two cities' short names before 集群); the cluster is the subject
+    text = "如今，甲德高端能源装备集群已具备水电、火电、风电等领域的全产业链能力，年产值突破900亿元。"
+    assert rule_pairs(text, [("甲德", "COMPANY"), ("年产值突破900亿元", "METRIC")]) == set()
