@@ -192,6 +192,16 @@ def _with(text: str, span: Span, start: int, end: int) -> Span:
     return _span(text, start, end, span.label, span.score, span.id)
 
 
+def _joined(text: str, first: Span, second: Span) -> Span:
+    """One span from `first`'s start to `second`'s end, with `first`'s label and id and the lower of their
+    scores (a joined name is as sure as its less sure piece)."""
+    scores = [s for s in (first.score, second.score) if s is not None]
+    return _span(text, first.start, second.end, first.label, min(scores) if scores else None, first.id)
+
+
+SENTENCE_ENDS = "。！？；\n"
+
+
 # --- METRIC boundaries (the guide: one indicator with its value, from the indicator noun phrase through
 # the number and unit). Characters that make a value: Arabic or Chinese numerals, 半 (一半), 首 (首位).
 VALUE_CHAR = re.compile(r"[0-9０-９零一二三四五六七八九十百千万亿两半首]")
@@ -402,9 +412,7 @@ def fragments(text: str, spans: list[Span], company: str) -> list[Span]:
     for span in spans:
         if out and span.label == company and out[-1].label == company and out[-1].end == span.start \
                 and out[-1].end - out[-1].start == 1 and out[-1].text not in PLACE_SUFFIX:
-            prev = out.pop()
-            scores = [s for s in (prev.score, span.score) if s is not None]
-            span = _span(text, prev.start, span.end, company, min(scores) if scores else None, prev.id)
+            span = _joined(text, out.pop(), span)
         out.append(span)
     return [s for s in out if not (s.label == company and s.end - s.start == 1)]
 
@@ -565,9 +573,7 @@ def official_mentions(text: str, spans: list[Span], schema: Schema) -> list[Span
                 or (gap == "的" and len(span.text) <= 3)
             if joined and TITLE_WORD.search(prev.text[-2:]) \
                     and (person_name(span.text) or len(span.text) <= 3):
-                out.pop()
-                scores = [s for s in (prev.score, span.score) if s is not None]
-                span = _span(text, prev.start, span.end, official, min(scores) if scores else None, prev.id)
+                span = _joined(text, out.pop(), span)
         out.append(span)
     names = {}
     for span in out:
@@ -680,8 +686,9 @@ def chain_parts(text: str, spans: list[Span], chain: str) -> list[Span]:
 
 
 def _sentence(text: str, start: int, end: int) -> str:
-    lo = max(text.rfind(c, 0, start) for c in "。；！？\n") + 1
-    his = [k for k in (text.find(c, end) for c in "。；！？\n") if k >= 0]
+    """The sentence (up to SENTENCE_ENDS either side) around text[start:end]."""
+    lo = max(text.rfind(c, 0, start) for c in SENTENCE_ENDS) + 1
+    his = [k for k in (text.find(c, end) for c in SENTENCE_ENDS) if k >= 0]
     return text[lo : min(his, default=len(text))]
 
 
@@ -702,9 +709,7 @@ def chain_fragments(text: str, spans: list[Span], chain: str) -> list[Span]:
     for span in spans:
         if out and span.label == chain and out[-1].label == chain and out[-1].end == span.start \
                 and min(len(out[-1].text), len(span.text)) >= 2:
-            prev = out.pop()
-            scores = [x for x in (prev.score, span.score) if x is not None]
-            span = _span(text, prev.start, span.end, chain, min(scores) if scores else None, prev.id)
+            span = _joined(text, out.pop(), span)
         out.append(span)
     return out
 
@@ -745,7 +750,6 @@ def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     return _in_order(out)
 
 
-SENTENCE_ENDS = "。！？；\n"
 # A sibling is confident as a name propagated by `company_names` is.
 SIBLING_CONFIDENT = COMPANY_CONFIDENT
 # How a list whose untagged items are named must end: at 等/这样 or a count of its items (…、储能4条产业链),
