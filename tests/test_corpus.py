@@ -147,3 +147,17 @@ def test_a_smaller_passage_sample_is_inside_a_larger_one_and_the_seeds_stay():
     assert len(samples[5]) == 3 + 5 and samples[5] == [e for e in train if e in samples[5]]  # order kept
     assert _sample_passages(train, corpus, 5, seed=42) == samples[5]
     assert {e.source for e in _sample_passages(train, corpus, 5, seed=7)} != {e.source for e in samples[5]}
+
+
+def test_ranking_ignores_spans_a_post_edit_made_without_a_score(archive):
+    """Post-edits add spans with no model score; the selection ranks by the model's own scores."""
+    from infer.spans import Span
+    from train.select import candidates, rank_with_model
+
+    class Tagger:
+        def predict(self, texts):
+            return [[Span(0, 2, "COMPANY", score=0.6), Span(3, 5, "CHAIN")] for _ in texts]
+
+    cands = candidates(archive, exclude=[])
+    rank_with_model(cands, Tagger(), archive)
+    assert cands and all(abs(c.uncertainty - 0.4) < 1e-9 and c.labels["CHAIN"] == 1 for c in cands)

@@ -82,7 +82,8 @@ def rank_with_model(cands: list[Candidate], tagger, archive: Path, batch: int = 
                  for c in part]
         for c, ents in zip(part, tagger.predict(texts)):
             c.labels = Counter(e.label for e in ents)
-            c.uncertainty = 1.0 - min((e.score for e in ents), default=1.0)
+            # Spans a post-edit made carry no model score: they say nothing about confidence.
+            c.uncertainty = 1.0 - min((e.score for e in ents if e.score is not None), default=1.0)
 
 
 def select(cands: list[Candidate], count: int, per_doc: int = 2) -> list[Candidate]:
