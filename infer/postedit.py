@@ -361,7 +361,10 @@ def place_led_lists(text: str, spans: list[Span], company: str) -> list[Span]:
                 start += n
             if start > span.start:
                 items = _list_items(text, span.start)
-                mine = next(k for k, (a, b) in enumerate(items) if a <= span.start <= b)
+                mine = next((k for k, (a, b) in enumerate(items) if a <= span.start <= b), None)
+                if mine is None:  # after the list's close (…、3个株洲中车项目): no item of it
+                    out.append(span)
+                    continue
                 if LEGAL_NAME.search(text, span.start, max(span.end, items[mine][1])):
                     out.append(span)  # a full name runs on in its item (山东骏程金属 / 科技有限公司)
                     continue

@@ -103,6 +103,13 @@ def test_a_place_that_locates_a_project_in_a_place_led_list_is_left_out():
                                 ("长沙宁乡华锐科技", "COMPANY", 0.8)]) == ["中车", "紫金锂业", "邵虹", "华锐科技"]
 
 
+def test_a_company_after_the_close_of_a_place_led_list_is_no_item_and_stays():
+    # a count closes the list's last item (…、3个株洲中车项目): the company after it is in no item;
+    # this once stopped the whole pipeline with StopIteration on an unseen report
+    text = "建设长沙惠科新型显示、湘潭半导体、3个株洲中车项目。"
+    assert company_texts(text, [("长沙惠科", "COMPANY", 0.9), ("株洲中车", "COMPANY", 0.9)]) == ["惠科", "株洲中车"]
+
+
 def test_a_place_inside_a_name_stays():
     # the guide: 山东冠洲股份有限公司 keeps the place; a company alone keeps it (浙江恒逸集团), and so do
     # the names of a list of names that are not projects, and full names with their legal form
