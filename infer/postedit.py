@@ -717,7 +717,38 @@ def chain_fragments(text: str, spans: list[Span], chain: str) -> list[Span]:
     return out
 
 
-CHAIN_EDITS = (chain_quotes, chain_suffixes, chain_fragments, list_openers, chain_parts, industries)
+# Verbs that open a chain's clause, not its name (发展新材料产业链, 构建绿色智能船舶新型产业链).
+CHAIN_VERB = re.compile(r"围绕|打造|培育|发展|构建|聚焦|推进|做强|壮大|实施|建设|支持|加快|推动|引进|依托|延伸|拉长|提升|强化|完善")
+# What may lie between a CHAIN cut inside a word and the 产业链 suffix that ends the word (船舶配 / 套产业链):
+# one or two characters of the name, not a word that ends it or a count (等, 全, 和, 的, 条, 大, digits).
+CHAIN_WORD_REST = re.compile(r"[^\s，。；：、！？,.;:!?（）()“”‘’《》等全和及与的条大个0-9０-９]{1,2}(?=产业链)")
+
+
+def chain_verbs(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN that starts with a verb opening its clause loses the verb (发展新材料产业链 -> 新材料产业链): a
+    chain's name is a noun phrase. Only when a name of two or more characters with a chain suffix is left."""
+    out = []
+    for span in spans:
+        if span.label == chain and (m := CHAIN_VERB.match(text, span.start)) and span.end - m.end() >= 2 \
+                and span.text.endswith(CHAIN_SUFFIXES):
+            span = _with(text, span, m.end(), span.end)
+        out.append(span)
+    return out
+
+
+def chain_word_ends(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN cut one or two characters before the 产业链 that ends its word runs on through it (船舶配 / 套产业链
+    -> 船舶配套产业链): the guide keeps the text's own suffix, and a name does not stop inside a word."""
+    out = []
+    for span in spans:
+        if span.label == chain and not span.text.endswith(CHAIN_SUFFIXES) and (m := CHAIN_WORD_REST.match(text, span.end)):
+            span = _with(text, span, span.start, m.end() + len("产业链"))
+        out.append(span)
+    return out
+
+
+CHAIN_EDITS = (chain_quotes, chain_suffixes, chain_word_ends, chain_fragments, list_openers, chain_verbs, chain_parts,
+               industries)
 
 
 def chain_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]:
@@ -746,10 +777,19 @@ def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
         for item in m.group(1).split("、"):
             items.append((at, at + len(item)))
             at += len(item) + 1
-        for name in _item_names(text, items):
-            if name and 1 <= name[1] - name[0] <= ITEM_MAX and taken.free(*name):
+        for k, name in enumerate(_item_names(text, items)):
+            if not name or not 1 <= name[1] - name[0] <= ITEM_MAX:
+                continue
+            inside = [k for k, o in enumerate(out) if o.start < name[1] and name[0] < o.end]
+            if taken.free(*name):
                 taken.take(*name)
                 out.append(_span(text, *name, chain))
+            elif k and len(inside) == 1 and out[inside[0]].label == chain and name[0] <= out[inside[0]].start \
+                    and out[inside[0]].end <= name[1]:
+                # a chain cut inside an item after the first (乳 of 粮油、乳品、肉类等12大产业链; where the first
+                # item's name starts is a guess, so a tagged span there stays as it is)
+                out[inside[0]] = _with(text, out[inside[0]], *name)
+                taken.take(*name)
     return _in_order(out)
 
 

@@ -299,3 +299,28 @@ def test_untagged_items_of_a_project_list_headed_by_companies_get_their_heads_ta
     assert company_texts(text, [("华光", "COMPANY", 0.95), ("恒达", "COMPANY", 0.95)]) == ["星河", "蓝海集团", "华光", "恒达"]
     # no confident sibling, no heads
     assert company_texts(text, [("华光", "COMPANY", 0.7)]) == ["华光"]
+
+
+def edited_chains(text: str, items: list[tuple[str, str, float]]) -> list[str]:
+    got = post_edit(text, spans_in(text, items), SCHEMA)
+    assert all(text[s.start:s.end] == s.text for s in got)
+    return [s.text for s in got if s.label == "CHAIN"]
+
+
+def test_a_chain_cut_inside_its_word_runs_on_through_the_suffix():
+    # the guide keeps the text's own suffix; 汽车配 / 套产业链 is one word, 新能源汽车 / 全产业链 is not
+    assert edited_chains("支持汽车配套产业链龙头企业，做强新能源汽车全产业链。",
+                         [("汽车配", "CHAIN", 0.8), ("新能源汽车", "CHAIN", 0.9)]) == ["汽车配套产业链", "新能源汽车"]
+
+
+def test_a_verb_that_opens_the_clause_is_no_part_of_a_chain_name():
+    text = "今年全县要壮大文旅产业，发展新材料产业链，构建现代物流新型产业链。"
+    assert edited_chains(text, [("发展新材料产业链", "CHAIN", 0.8), ("构建现代物流新型产业链", "CHAIN", 0.8)]) == [
+        "新材料产业链", "现代物流新型产业链"]
+
+
+def test_a_chain_cut_inside_a_later_item_of_a_chain_list_takes_the_whole_item():
+    # each item of …等9大产业链 is one CHAIN; the first item's span is left as tagged (where its name starts is a guess)
+    text = "我市将重点培育茶叶、乳品、果蔬等9大产业链。目前，全区在光子航空、人工智能等6条产业链发力。"
+    assert edited_chains(text, [("茶叶", "CHAIN", 0.9), ("乳", "CHAIN", 0.6), ("光子航空", "CHAIN", 0.9)]) == [
+        "茶叶", "乳品", "果蔬", "光子航空", "人工智能"]
