@@ -393,14 +393,15 @@ def fit(config: dict) -> Path:
             compute_metrics=metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names, model),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
         )
+        # hashed before training: a data file edited while the model trains must not be recorded as its data
+        hashes = _data_hashes(config, [name for name, _ in stages], augmented)
         intermediate_rows = _intermediate(config, stages, model, tokenizer, encoder, label2id, staging, args)
         result = trainer.train()
         if not trainer.is_world_process_zero():  # torchrun/accelerate: rank 0 alone writes the folder
             trainer.accelerator.wait_for_everyone()
             return output
         shutil.rmtree(staging / "checkpoints", ignore_errors=True)
-        save_tagger(staging, trainer.model, tokenizer, config["schema"], config,
-                    _data_hashes(config, [name for name, _ in stages], augmented))
+        save_tagger(staging, trainer.model, tokenizer, config["schema"], config, hashes)
         if config["model"]["lac"]:
             from train.lac import copy_notice
 
