@@ -592,6 +592,27 @@ def official_mentions(text: str, spans: list[Span], schema: Schema) -> list[Span
     return _in_order(out)
 
 
+# A report's header names its speaker after the meeting (…代表大会第五次会议上 省长XXX): 会议上/大会上 ends the
+# phrase before the title.
+MEETING_END = ("会议上", "大会上")
+
+
+def official_starts(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """An OFFICIAL that starts inside 会议上/大会上 starts after it (议上自治区人民政府主席… -> 自治区人民政府主席…):
+    the guide's span is the title phrase directly before the name, and the gold starts every report
+    header's speaker after 会议上 (上海市市长… keeps its 上: no meeting word before it)."""
+    official = schema.label_for("official")
+    out = []
+    for span in spans:
+        if span.label == official:
+            cut = next((k for k in (1, 2) if any((text[:span.start] + span.text[:k]).endswith(w) and w.endswith(span.text[:k])
+                                                for w in MEETING_END)), 0)
+            if cut and len(span.text) - cut >= 2:
+                span = _with(text, span, span.start + cut, span.end)
+        out.append(span)
+    return out
+
+
 # `X、Y、Z(等)N条…产业链`: each item of a list that the text counts as chains is one CHAIN (the guide's
 # 打造有色金属、农副产品加工、黑色金属…等12条产业链), and so of a list closed by 等重点产业链 and the like
 # (the gold tags the items of …、机器人等重点产业链). The first item starts after the verb or conjunction
@@ -880,8 +901,8 @@ def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     an id; the score is None where no tagged span lent one) and drop them, so all spans are renumbered
     e1, e2, … in text order afterwards: ids stay unique and without gaps, as the tagger gives them."""
     edited = metric_starts(text, spans, schema)
-    for edit in (metric_boundaries, company_boundaries, company_names, official_mentions, chain_boundaries, chain_spans,
-                 list_siblings, project_heads):
+    for edit in (metric_boundaries, company_boundaries, company_names, official_mentions, official_starts, chain_boundaries,
+                 chain_spans, list_siblings, project_heads):
         edited = edit(text, edited, schema)
     return [s if s.id == f"e{n}" else Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
             for n, s in enumerate(sorted(edited, key=lambda s: (s.start, s.end)), 1)]

@@ -324,3 +324,11 @@ def test_a_chain_cut_inside_a_later_item_of_a_chain_list_takes_the_whole_item():
     text = "我市将重点培育茶叶、乳品、果蔬等9大产业链。目前，全区在光子航空、人工智能等6条产业链发力。"
     assert edited_chains(text, [("茶叶", "CHAIN", 0.9), ("乳", "CHAIN", 0.6), ("光子航空", "CHAIN", 0.9)]) == [
         "茶叶", "乳品", "果蔬", "光子航空", "人工智能"]
+
+
+def test_a_speaker_in_a_report_header_starts_after_the_meeting_words():
+    # the title phrase directly before the name (the guide); 会议上 ends the header's meeting phrase
+    text = "——在某市第九届人民代表大会第三次会议上市人民政府市长赵一明各位代表：上海市市长钱二平来访。"
+    items = [("议上市人民政府市长赵一明", "OFFICIAL", 0.8), ("上海市市长钱二平", "OFFICIAL", 0.9)]
+    got = post_edit(text, spans_in(text, items), SCHEMA)
+    assert [s.text for s in got if s.label == "OFFICIAL"] == ["市人民政府市长赵一明", "上海市市长钱二平"]
