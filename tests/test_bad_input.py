@@ -56,6 +56,8 @@ ROWS = [
      ["train", "fit", "--config", "{tmp}/r.yaml"], "training.epochs must be between 1 and"),
     ("learning rate that is no number", {"r.yaml": recipe("{tmp}/m", learning_rate="abc")},
      ["train", "fit", "--config", "{tmp}/r.yaml"], "training.learning_rate must be a number"),
+    ("a sampler switch that is no boolean", {"r.yaml": recipe("{tmp}/m", group_by_length="yes")},
+     ["train", "fit", "--config", "{tmp}/r.yaml"], "training.group_by_length must be true or false"),
     ("records: unknown label", {"s.jsonl": spans([{**COMPANY, "label": "ORG"}])}, RECORDS, "has label 'ORG'"),
     ("records: relation against its direction", {"s.jsonl": spans([COMPANY, METRIC], [
         {"from": "c", "to": "m", "type": "MEASURES"}])}, RECORDS, "MEASURES does not go from COMPANY to METRIC"),

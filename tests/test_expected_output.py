@@ -27,7 +27,9 @@ def run(*args, cwd):
 @pytest.fixture(scope="module")
 def seed_output(root, tmp_path_factory, tiny_config):
     folder = tmp_path_factory.mktemp("expected")
-    config = tiny_config(folder, 400, {"dev_docs": ["004_e34ce637d7128e12"]})
+    # the plain random sampler: the stored output was written with it, and a tiny BERT trained on
+    # length-grouped batches tags too little for any relation to come out
+    config = tiny_config(folder, 400, {"dev_docs": ["004_e34ce637d7128e12"]}, group_by_length=False)
     trained = run("train", "fit", "--config", str(config), cwd=root)
     assert trained.returncode == 0, trained.stderr[-2000:]
     out = folder / "seeds.jsonl"

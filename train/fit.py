@@ -283,7 +283,7 @@ def _checked_splits(config: dict, schema: Schema) -> tuple[list[Example], list[E
 def _training_arguments(t: dict, staging: Path, has_dev: bool):
     """The Trainer's arguments: GPU with bf16 (else fp16) when present, CPU otherwise; per-epoch
     evaluation and checkpoints with the best dev F1 reloaded at the end when there is a dev set.
-    Batches hold windows of similar length (group_by_length): on CPU the packed LSTM's backward pass
+    Batches hold windows of similar length (training.group_by_length): on CPU the packed LSTM's backward pass
     takes about 4x longer for a batch of mixed lengths (one short last window of a paragraph among
     full ones) than for one of equal lengths, so grouping halves the main job's training time."""
     from transformers import TrainingArguments
@@ -313,7 +313,7 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
         bf16=bf16,
         fp16=cuda and not bf16,
         use_cpu=not cuda,  # under torchrun without CUDA: gloo DDP (accelerate's MULTI_CPU), not N lone runs
-        train_sampling_strategy="group_by_length",
+        train_sampling_strategy="group_by_length" if t["group_by_length"] else "random",
         dataloader_num_workers=0,
         dataloader_pin_memory=cuda,
         disable_tqdm=False,
