@@ -76,13 +76,14 @@ def comparable_texts(tagger: Tagger, pipe) -> list[str]:
 
 def agreement(tagger: Tagger, pipe, texts: list[str]) -> dict:
     """How often the two paths return the same span set; spans counted over all texts. Ours decodes
-    by per-token argmax here, as the pipeline does: the check is that windows, offsets and span
-    assembly agree; the IOB2-constrained decoding we use by default is a deliberate difference."""
-    tagger.constrained = False
+    by per-token argmax here, as the pipeline does, and without the post-edits: the check is that
+    windows, offsets and span assembly agree; the IOB2-constrained (or CRF) decoding and the guide's
+    post-edits we use by default are deliberate differences."""
+    schema, tagger.constrained, tagger.schema = tagger.schema, False, None
     try:
         ours = [our_spans(ents) for ents in tagger.predict(texts)]
     finally:
-        tagger.constrained = True
+        tagger.constrained, tagger.schema = True, schema
     theirs = [pipeline_spans(out) for out in pipe(texts)]
     return {
         "texts": len(texts),

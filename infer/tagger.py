@@ -37,17 +37,18 @@ def best_paths(model, logits: torch.Tensor, probs: torch.Tensor, sizes: list[int
                constraints: tuple[torch.Tensor, torch.Tensor] | None) -> list[list[int]]:
     """Tag ids of each window's characters ([CLS]/[SEP] excluded) from its logits [batch, time, tags]:
     the model's CRF when it has one (trained with [CLS]/[SEP] as O, so they stay in), else the best
-    valid IOB2 sequence under the softmax probabilities (`constraints` from `bio_constraints`), or
-    the plain argmax when `constraints` is None. Training selects its best epoch with this decoding."""
+    valid IOB2 sequence under the softmax probabilities (`constraints` from `bio_constraints`); the
+    plain per-token argmax when `constraints` is None, CRF or not (what transformers' pipeline does,
+    for `bench.speed`'s comparison). Training selects its best epoch with this decoding."""
+    if constraints is None:
+        best = probs.argmax(-1).tolist()
+        return [row[1 : n + 1] for row, n in zip(best, sizes)]
     crf = getattr(model, "crf", None)
     if crf is not None:
         return [path[1 : n + 1] for path, n in zip(crf.viterbi(logits, [n + 2 for n in sizes]), sizes)]
-    if constraints is not None:
-        transitions, start = constraints
-        log_p = probs[:, 1:].clamp_min(1e-12).log()
-        return viterbi(log_p, sizes, transitions, start, torch.zeros_like(start))
-    best = probs.argmax(-1).tolist()
-    return [row[1 : n + 1] for row, n in zip(best, sizes)]
+    transitions, start = constraints
+    log_p = probs[:, 1:].clamp_min(1e-12).log()
+    return viterbi(log_p, sizes, transitions, start, torch.zeros_like(start))
 
 
 class Tagger:

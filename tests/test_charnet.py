@@ -87,3 +87,20 @@ def test_a_crf_added_when_fine_tuning_starts_at_zero_and_trains(tmp_path):
     loss = net(input_ids=ids, labels=torch.tensor([[-100, 1, 2, 0, -100]])).loss
     loss.backward()
     assert torch.isfinite(loss) and torch.isfinite(net.crf.transitions.grad).all()
+
+
+def test_a_crf_model_decodes_with_its_crf_and_argmax_only_when_asked_for():
+    """bench.speed compares our windows with transformers' pipeline by per-token argmax; a CRF model must
+    decode that way there too, and with its CRF everywhere else."""
+    from infer.decode import bio_constraints
+    from infer.tagger import best_paths
+
+    net = small_net(crf=True)
+    with torch.no_grad():  # transitions that forbid staying in tag 1: the CRF path differs from argmax
+        net.crf.transitions.zero_()
+        net.crf.transitions[1, 1] = -100.0
+    logits = torch.tensor([[[5.0, 0.0, 0.0], [0.0, 5.0, 0.0], [0.0, 5.0, 0.0], [0.0, 5.0, 0.0], [5.0, 0.0, 0.0]]])
+    probs = logits.softmax(-1)
+    assert best_paths(net, logits, probs, [3], None) == [[1, 1, 1]]
+    crf_path = best_paths(net, logits, probs, [3], bio_constraints({0: "O", 1: "B-X", 2: "I-X"}))
+    assert crf_path == [net.crf.viterbi(logits, [5])[0][1:4]] and crf_path != [[1, 1, 1]]
