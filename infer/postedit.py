@@ -629,8 +629,8 @@ CHAIN_LIST_AFTER = re.compile(rf"{COUNT}[^，。；、]{{0,8}}产业链[，,：:
 CHAIN_PREFIX = re.compile(r"^(?:全省|全市|全县|全区|我省|我市|我县|我区|本省|本市|省级|市级|县级|省|市|县)")
 # Words that open a list inside its first item (打造有色金属、… -> 有色金属, 支持赛力斯、长城等车企 -> 赛力斯):
 # verbs and prepositions that govern a list of names (not 有: 有色金属 would lose its 有).
-LIST_OPENER = re.compile(r"围绕|打造|培育|发展|构建|聚焦|涵盖了?|包括|形成|推进|做强|壮大|实施|建设|支持|加快|推动|引进|依托"
-                         r"|力促|确保|抓好|以|像|为|对|和|及|与|的")
+OPENING_VERBS = r"围绕|打造|培育|发展|构建|聚焦|推进|做强|壮大|实施|建设|支持|加快|推动|引进|依托"
+LIST_OPENER = re.compile(rf"{OPENING_VERBS}|涵盖了?|包括|形成|力促|确保|抓好|以|像|为|对|和|及|与|的")
 ITEM_MAX = 8
 
 
@@ -739,7 +739,7 @@ def chain_fragments(text: str, spans: list[Span], chain: str) -> list[Span]:
 
 
 # Verbs that open a chain's clause, not its name (发展新材料产业链, 构建绿色智能船舶新型产业链).
-CHAIN_VERB = re.compile(r"围绕|打造|培育|发展|构建|聚焦|推进|做强|壮大|实施|建设|支持|加快|推动|引进|依托|延伸|拉长|提升|强化|完善")
+CHAIN_VERB = re.compile(rf"{OPENING_VERBS}|延伸|拉长|提升|强化|完善")
 # What may lie between a CHAIN cut inside a word and the 产业链 suffix that ends the word (船舶配 / 套产业链):
 # one or two characters of the name, not a word that ends it or a count (等, 全, 和, 的, 条, 大, digits).
 CHAIN_WORD_REST = re.compile(r"[^\s，。；：、！？,.;:!?（）()“”‘’《》等全和及与的条大个0-9０-９]{1,2}(?=产业链)")
