@@ -605,8 +605,8 @@ def official_starts(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     out = []
     for span in spans:
         if span.label == official:
-            cut = next((k for k in (1, 2) if any((text[:span.start] + span.text[:k]).endswith(w) and w.endswith(span.text[:k])
-                                                for w in MEETING_END)), 0)
+            # the span's first k characters end a meeting word that starts before it
+            cut = next((k for k in (1, 2) if any(text.endswith(w, 0, span.start + k) for w in MEETING_END)), 0)
             if cut and len(span.text) - cut >= 2:
                 span = _with(text, span, span.start + cut, span.end)
         out.append(span)
@@ -801,16 +801,16 @@ def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:
         for k, name in enumerate(_item_names(text, items)):
             if not name or not 1 <= name[1] - name[0] <= ITEM_MAX:
                 continue
-            inside = [k for k, o in enumerate(out) if o.start < name[1] and name[0] < o.end]
             if taken.free(*name):
                 taken.take(*name)
                 out.append(_span(text, *name, chain))
-            elif k and len(inside) == 1 and out[inside[0]].label == chain and name[0] <= out[inside[0]].start \
-                    and out[inside[0]].end <= name[1]:
-                # a chain cut inside an item after the first (乳 of 粮油、乳品、肉类等12大产业链; where the first
-                # item's name starts is a guess, so a tagged span there stays as it is)
-                out[inside[0]] = _with(text, out[inside[0]], *name)
-                taken.take(*name)
+            elif k:  # a chain cut inside an item after the first (乳 of 粮油、乳品、肉类等12大产业链; where the
+                # first item's name starts is a guess, so a tagged span there stays as it is)
+                inside = [j for j, o in enumerate(out) if o.start < name[1] and name[0] < o.end]
+                if len(inside) == 1 and out[inside[0]].label == chain and name[0] <= out[inside[0]].start \
+                        and out[inside[0]].end <= name[1]:
+                    out[inside[0]] = _with(text, out[inside[0]], *name)
+                    taken.take(*name)
     return _in_order(out)
 
 
