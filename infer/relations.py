@@ -323,6 +323,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
             stands_for[pseudo.id] = before[-1]
             subjects.append(pseudo)
     subjects.sort(key=lambda c: c.start)
+    listed_chains = {c for g in _coordinated(text, chains) if len(g) > 1 for c in g}
     for metric in metrics:
         if not NUMBER.search(text, metric.start, metric.end):
             continue
@@ -353,8 +354,7 @@ def measured(text: str, metrics: list[Span], companies: list[Span], chains: list
                 pairs.append((metric, stands_for.get(subject.id, subject)))
             continue
         target = _nearest(chains, metric, text, before=True)
-        if target is not None and (text.startswith("等", target.end) or any(
-                target in g and len(g) > 1 for g in _coordinated(text, chains))):
+        if target is not None and (text.startswith("等", target.end) or target in listed_chains):
             continue  # one chain of a list (A、B、C等产业链，…超过120家): the value is shared, as for companies
         if target is not None and not any(m.start > target.end and m.end <= metric.start for m in metrics):
             if len(_gap(text, target, metric)) <= 8:
