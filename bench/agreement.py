@@ -56,8 +56,8 @@ def agreement(first: list[Annotated], second: list[Annotated]) -> dict:
 
     def table(counts: dict[str, Counter]) -> dict:
         out = {k: {**c, "f1": _f1(c["both"], c["a"], c["b"])} for k, c in sorted(counts.items())}
-        total = sum(counts.values(), Counter())
-        out["all"] = {**total, "f1": _f1(total["both"], total["a"], total["b"])}
+        total = sum(counts.values(), Counter())  # a missing count reads 0: a round without relations has a row too
+        out["all"] = {"both": total["both"], "a": total["a"], "b": total["b"], "f1": _f1(total["both"], total["a"], total["b"])}
         return out
 
     return {"passages": len(shared), "spans": table(span_counts), "relations": table(rel_counts),

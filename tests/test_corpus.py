@@ -161,3 +161,22 @@ def test_ranking_ignores_spans_a_post_edit_made_without_a_score(archive):
     cands = candidates(archive, exclude=[])
     rank_with_model(cands, Tagger(), archive)
     assert cands and all(abs(c.uncertainty - 0.4) < 1e-9 and c.labels["CHAIN"] == 1 for c in cands)
+
+
+def test_agreement_scores_spans_and_relations_and_a_round_without_relations(archive, tmp_path):
+    from bench.agreement import agreement
+
+    passage = make_passage(archive, "reports.txt", 0, *cut_passages(DOC_A, 250, 700)[0], read_manifest(archive))
+    text = DOC_A[passage.start:passage.end]
+    hua, chain = text.index("华鲁集团"), text.index("精细化工产业链")
+    c1 = {"id": "c1", "start": hua, "end": hua + 4, "label": "COMPANY"}
+    ch = {"id": "ch1", "start": chain, "end": chain + 7, "label": "CHAIN"}
+    wide = {"id": "ch1", "start": chain - 1, "end": chain + 7, "label": "CHAIN"}
+    first = [Annotated(passage, [c1, ch], [{"from": "c1", "to": "ch1", "type": "ANCHORS"}])]
+    second = [Annotated(passage, [c1, wide], [{"from": "c1", "to": "ch1", "type": "ANCHORS"}])]
+    result = agreement(first, second)
+    assert result["spans"]["COMPANY"]["f1"] == 1.0 and result["spans"]["CHAIN"]["f1"] == 0.0
+    assert result["spans"]["all"] == {"both": 1, "a": 2, "b": 2, "f1": 0.5}
+    assert result["relations"]["ANCHORS"]["both"] == 0  # a relation agrees only when both its spans do
+    no_relations = agreement([Annotated(passage, [c1], [])], [Annotated(passage, [c1], [])])
+    assert no_relations["relations"] == {"all": {"both": 0, "a": 0, "b": 0, "f1": 1.0}}
