@@ -118,8 +118,9 @@ from infer.schema import Schema
 from infer.spans import Span
 
 # Leading words a METRIC leaves out (guide, "METRIC start"); repeated: 全市完成… loses both. The particle 的
-# and the preposition 以 before a number (以35.7%的增速) start no indicator noun phrase either.
-METRIC_LEAD = re.compile(r"^(?:(?:全市|全省|全县|全区|全州|全国|全盟|我市|我省|我县|我区|本市|本省|全年)|(?:完成|实现)"
+# and the preposition 以 before a number (以35.7%的增速) start no indicator noun phrase either. 全国重点实验室
+# is the name of a class of laboratories, not a region before one (the gold keeps it whole: 全国重点实验室达8家).
+METRIC_LEAD = re.compile(r"^(?:(?:全市|全省|全县|全区|全州|全国(?!重点实验室)|全盟|我市|我省|我县|我区|本市|本省|全年)|(?:完成|实现)"
                          r"|(?:预计|今年|去年|明年|上半年|下半年|前三季度)|的|以(?=[0-9０-９]))+")
 KEPT_VERBS = ("新增", "累计", "引进", "计划", "争取", "新建", "投入", "签约")
 

@@ -26,6 +26,13 @@ def test_a_metric_starts_at_its_indicator_without_region_words_or_wancheng():
     assert all(text[s.start:s.end] == s.text for s in metric_starts(text, spans, SCHEMA))
 
 
+def test_quanguo_stays_in_the_name_of_a_laboratory_class_and_leaves_a_region_word():
+    # the gold: 全国重点实验室达8家 whole, but (全国)重点零售和餐饮企业销售额… without the region
+    text = "新建全国重点实验室8家，全国重点零售企业销售额同比增长6.3%。"
+    spans = spans_in(text, [("全国重点实验室8家", "METRIC", 0.9), ("全国重点零售企业销售额同比增长6.3%", "METRIC", 0.9)])
+    assert [s.text for s in metric_starts(text, spans, SCHEMA)] == ["新建全国重点实验室8家", "重点零售企业销售额同比增长6.3%"]
+
+
 def test_a_verb_that_is_part_of_the_indicator_is_taken_in_and_others_are_not():
     # the guide: keep verbs that are part of the indicator (累计营收…, 计划投资15亿元, 引进外资3.2亿元)
     text = "今年累计营收12亿元，计划投资15亿元，新增企业30家，实施项目20个，信发集团新增产能5万吨。"
