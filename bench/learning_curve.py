@@ -8,7 +8,8 @@ and test splits, whose regions none of the training passages come from. Writes p
 bench/results/learning_curve.json. The test column is reported, never used to choose anything.
 
 A point's model folder (models/learning-curve-N) is reused when its saved recipe equals the one this
-run would train, so an interrupted run resumes where it stopped. Needs ../shared/data (the corpus
+run would train and it learnt from the same gold files (their sha256 in its data_hashes.json), so an
+interrupted run resumes where it stopped and a grown corpus retrains every point. Needs ../shared/data (the corpus
 archive); ~25 min on 2 CPU cores, most of it the last point.
 """
 from __future__ import annotations
@@ -39,14 +40,28 @@ def size_arg(value: str) -> int | str:
     return n
 
 
+def is_current(config: dict) -> bool:
+    """Whether `config`'s output folder holds a finished model of this recipe trained on today's gold
+    files: the same recipe on a grown corpus draws other passages (data.corpus_passages), so the
+    recipe alone does not say a point is up to date."""
+    from infer.model_folder import file_sha256
+    from train.fit import gold_files
+
+    output = Path(config["output"])
+    saved, hashes = output / "config.yaml", output / "data_hashes.json"
+    if not (saved.is_file() and hashes.is_file() and (output / "metrics.json").is_file()):
+        return False
+    learnt = json.loads(hashes.read_text(encoding="utf-8"))
+    return (yaml.safe_load(saved.read_text(encoding="utf-8")) == config
+            and all(learnt.get(str(f)) == file_sha256(f) for f in gold_files(config)))
+
+
 def point(config: dict) -> dict:
-    """The model folder of `config`, trained unless a folder with the same saved recipe is there."""
+    """The model folder of `config`, trained unless it is current (`is_current`)."""
     from train.fit import fit
 
     output = Path(config["output"])
-    saved = output / "config.yaml"
-    if not (saved.is_file() and (output / "metrics.json").is_file()
-            and yaml.safe_load(saved.read_text(encoding="utf-8")) == config):
+    if not is_current(config):
         fit(config)
     return json.loads((output / "metrics.json").read_text(encoding="utf-8"))
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from train.corpus import (Annotated, CorpusError, cut_passages, load_corpus, make_passage, province_of,
                           read_manifest, read_standoff, write_standoff)
@@ -180,3 +181,26 @@ def test_agreement_scores_spans_and_relations_and_a_round_without_relations(arch
     assert result["relations"]["ANCHORS"]["both"] == 0  # a relation agrees only when both its spans do
     no_relations = agreement([Annotated(passage, [c1], [])], [Annotated(passage, [c1], [])])
     assert no_relations["relations"] == {"all": {"both": 0, "a": 0, "b": 0, "f1": 1.0}}
+
+
+def test_a_learning_curve_point_is_retrained_when_its_gold_files_changed(tmp_path, root, tiny_config):
+    # the same recipe on a grown corpus draws other passages: an old point must not be reused
+    import shutil
+
+    from bench.learning_curve import is_current
+    from infer.model_folder import file_sha256
+    from train.config import load_config
+
+    exports = tmp_path / "gold"
+    shutil.copytree(root / "annotations" / "gold", exports)
+    config = load_config(tiny_config(tmp_path, 1, {"exports": [str(exports)], "corpus": []}))
+    output = Path(config["output"])
+    assert not is_current(config)  # nothing trained yet
+    output.mkdir()
+    (output / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    (output / "metrics.json").write_text("{}", encoding="utf-8")
+    files = sorted(exports.glob("*.json"))
+    (output / "data_hashes.json").write_text(json.dumps({str(f): file_sha256(f) for f in files}), encoding="utf-8")
+    assert is_current(config)
+    files[0].write_text(files[0].read_text(encoding="utf-8").replace("}", "} ", 1), encoding="utf-8")
+    assert not is_current(config)
