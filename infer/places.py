@@ -1,4 +1,4 @@
-"""Chinese place names for the COMPANY post-edits (infer/postedit.py): provinces and regions, the
+"""Chinese place names for the COMPANY post-edits (infer/postedit/company.py): provinces and regions, the
 prefecture-level cities, a few districts, development zones and well-known county-level cities, each
 without its 省/市/县/区 suffix. Written from general knowledge (no corpus text); names that are also
 common words or start many company names (东方, 合作, 中山, 长安, 朝阳, 黄山 …) are left out on purpose."""

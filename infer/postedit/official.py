@@ -1,0 +1,80 @@
+"""OFFICIAL post-edits: a title-only fragment joins its name, later bare mentions of a titled official, and
+spans that start inside 会议上/大会上. Measurements: the package docstring."""
+from __future__ import annotations
+
+import re
+
+from infer.schema import Schema
+from infer.spans import Span
+from infer.postedit.common import BREAKS, _Taken, _in_order, _joined, _span, _with
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+# The word that ends a title: 书记, 市长, 局长, 链长, 主任, 总理, 主席, 常委, 委员 ...
+TITLE_WORD = re.compile(r"(?:书记|[市县区省州盟镇乡局部厅处组链院行社总]长|主任|总理|主席|常委|委员|组长)")
+
+
+def person_name(official: str) -> str | None:
+    """The name at the end of a titled OFFICIAL (聊城市委书记李长萍 -> 李长萍), None when the span
+    does not end in a 2-3 character name after a title word (a title alone, or a name alone)."""
+    words = list(TITLE_WORD.finditer(official))
+    name = official[words[-1].end():] if words else ""
+    return name if 2 <= len(name) <= 3 and not any(c in BREAKS for c in name) else None
+
+
+def official_mentions(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """OFFICIAL spans as the guide draws them:
+    - a title without a name that runs into a titled name through `、` and a few more title words, or
+      through 的, is one span with it (`市委常委、副市长、第三次全市经济普查领导小组组长王立新`,
+      `时任县委书记的张海`): only a title-only span merges, so `李干杰、何立峰` or
+      `北京市委书记蔡奇、市长陈吉宁` stay separate officials (merging any two joined by `、` cost 15
+      train spans);
+    - a later bare mention of the name of a titled OFFICIAL is the name alone (`随后，王立新前往…`),
+      but not inside 习近平新时代中国特色社会主义思想: taking the names of every OFFICIAL span, bare
+      ones included, and tagging each occurrence is what lowered OFFICIAL before (that phrase)."""
+    official = schema.label_for("official")
+    out: list[Span] = []
+    for span in spans:
+        if out and span.label == official and out[-1].label == official:
+            prev, gap = out[-1], text[out[-1].end:span.start]
+            joined = (gap.startswith("、") and len(gap) <= 10 and not any(c in BREAKS for c in gap[1:])) \
+                or (gap == "的" and len(span.text) <= 3)
+            if joined and TITLE_WORD.search(prev.text[-2:]) \
+                    and (person_name(span.text) or len(span.text) <= 3):
+                span = _joined(text, out.pop(), span)
+        out.append(span)
+    names = {}
+    for span in out:
+        name = person_name(span.text) if span.label == official and len(span.text) > 3 else None
+        if name and name not in names:
+            names[name] = span
+    taken = _Taken(text, out)
+    for name, first in names.items():
+        for m in re.finditer(re.escape(name), text):
+            if m.start() >= first.end and not text.startswith(("新时代", "思想"), m.end()) and taken.free(m.start(), m.end()):
+                taken.take(m.start(), m.end())
+                out.append(_span(text, m.start(), m.end(), official, first.score))
+    return _in_order(out)
+
+
+# A report's header names its speaker after the meeting (…代表大会第五次会议上 省长XXX): 会议上/大会上 ends the
+# phrase before the title.
+MEETING_END = ("会议上", "大会上")
+
+
+def official_starts(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """An OFFICIAL that starts inside 会议上/大会上 starts after it (议上自治区人民政府主席… -> 自治区人民政府主席…):
+    the guide's span is the title phrase directly before the name, and the gold starts every report
+    header's speaker after 会议上 (上海市市长… keeps its 上: no meeting word before it)."""
+    official = schema.label_for("official")
+    out = []
+    for span in spans:
+        if span.label == official:
+            # the span's first k characters end a meeting word that starts before it
+            cut = next((k for k in (1, 2) if any(text.endswith(w, 0, span.start + k) for w in MEETING_END)), 0)
+            if cut and len(span.text) - cut >= 2:
+                span = _with(text, span, span.start + cut, span.end)
+        out.append(span)
+    return out
