@@ -6,7 +6,7 @@ import re
 
 from infer.schema import Schema
 from infer.spans import Span
-from infer.postedit.common import SENTENCE_ENDS, _Taken, _in_order, _joined, _span, _with
+from infer.postedit.common import SENTENCE_ENDS, _Taken, _in_order, _joined, _span, _with, run_edits
 from infer.postedit.company import _list_items
 
 # `X、Y、Z(等)N条…产业链`: each item of a list that the text counts as chains is one CHAIN (the guide's
@@ -170,10 +170,7 @@ CHAIN_EDITS = (chain_quotes, chain_suffixes, chain_word_ends, chain_fragments, l
 
 def chain_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """CHAIN_EDITS in order (a suffix completed before `industries` asks whether the span ends in 产业)."""
-    chain = schema.label_for("chain")
-    for edit in CHAIN_EDITS:
-        spans = edit(text, spans, chain)
-    return spans
+    return run_edits(CHAIN_EDITS, text, spans, schema.label_for("chain"))
 
 
 def chain_spans(text: str, spans: list[Span], schema: Schema) -> list[Span]:

@@ -7,7 +7,7 @@ import re
 from infer.places import PLACES
 from infer.schema import Schema
 from infer.spans import Span
-from infer.postedit.common import BREAKS, _Taken, _in_order, _joined, _span, _with
+from infer.postedit.common import BREAKS, _Taken, _in_order, _joined, _span, _with, run_edits
 from infer.postedit.official import _is_han
 
 # A company name's leading ownership word is no part of the name (央企长安、民企赛力斯 -> 赛力斯).
@@ -232,10 +232,7 @@ COMPANY_EDITS = (place_led_lists, word_cuts, name_rests, fragments, places_only,
 
 def company_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """COMPANY_EDITS in order (a place stripped first, so the rest of the name can be completed)."""
-    company = schema.label_for("company")
-    for edit in COMPANY_EDITS:
-        spans = edit(text, spans, company)
-    return spans
+    return run_edits(COMPANY_EDITS, text, spans, schema.label_for("company"))
 
 
 def company_names(text: str, spans: list[Span], schema: Schema) -> list[Span]:
