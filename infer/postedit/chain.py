@@ -6,8 +6,7 @@ import re
 
 from infer.schema import Schema
 from infer.spans import Span
-from infer.postedit.common import SENTENCE_ENDS, _Taken, _in_order, _joined, _span, _with, run_edits
-from infer.postedit.company import _list_items
+from infer.postedit.common import SENTENCE_ENDS, _Taken, _in_order, _joined, _list_items, _span, _with, run_edits
 
 # `X、Y、Z(等)N条…产业链`: each item of a list that the text counts as chains is one CHAIN (the guide's
 # 打造有色金属、农副产品加工、黑色金属…等12条产业链), and so of a list closed by 等重点产业链 and the like

@@ -1,7 +1,10 @@
-"""Helpers every post-edit module shares: span construction, the taken-character set, and the characters
-that end a list item or a sentence."""
+"""Helpers the post-edit modules share: span construction, the taken-character set, the characters that
+end a list item or a sentence, place names at a position, and the `、` items of a list."""
 from __future__ import annotations
 
+import re
+
+from infer.places import PLACES
 from infer.spans import Span
 
 # Characters that end a list item, a name or a title fragment.
@@ -52,3 +55,42 @@ def run_edits(edits: tuple, text: str, spans: list[Span], label: str) -> list[Sp
     for edit in edits:
         spans = edit(text, spans, label)
     return spans
+
+
+# Places (infer/places.py) with their optional level suffix, where names, list items and projects start.
+PLACE_SUFFIX = "省市县区州盟旗"
+MAX_PLACE = max(len(p) for p in PLACES)
+# Where a `、` list's last item ends: at 等, 这样 or a number (…、3个株洲中车项目).
+LIST_CLOSE = re.compile(r"等|这样|[超近约达逾]?[0-9０-９]")
+
+
+def _is_han(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+def _place_at(text: str, at: int) -> int:
+    """The length of the longest place name (with an optional 省/市/县/区 … suffix) at `at`, else 0."""
+    for n in range(min(MAX_PLACE, len(text) - at), 1, -1):
+        if text[at : at + n] in PLACES:
+            return n + (1 if text[at + n : at + n + 1] in set(PLACE_SUFFIX) else 0)
+    return 0
+
+
+def _list_items(text: str, at: int) -> list[tuple[int, int]]:
+    """The `、` items (start, end) of the clause around `at` (a clause ends at any other break; the
+    last item at LIST_CLOSE)."""
+    lo = at
+    while lo > 0 and (text[lo - 1] not in BREAKS or text[lo - 1] == "、"):
+        lo -= 1
+    hi = at
+    while hi < len(text) and (text[hi] not in BREAKS or text[hi] == "、"):
+        hi += 1
+    items, start = [], lo
+    for k in range(lo, hi + 1):
+        if k == hi or text[k] == "、":
+            items.append((start, k))
+            start = k + 1
+    start, end = items[-1]  # the last item ends where the list does: at 等, a count or 这样 (…、河北旅投等大型企业)
+    close = LIST_CLOSE.search(text, start, end)
+    items[-1] = (start, close.start() if close else end)
+    return items

@@ -7,8 +7,8 @@ import re
 from infer.places import PLACES
 from infer.schema import Schema
 from infer.spans import Span
-from infer.postedit.common import BREAKS, _Taken, _in_order, _joined, _span, _with, run_edits
-from infer.postedit.official import _is_han
+from infer.postedit.common import (BREAKS, MAX_PLACE, PLACE_SUFFIX, _Taken, _in_order, _is_han, _joined, _list_items, _place_at,
+                                    _span, _with, run_edits)
 
 # A company name's leading ownership word is no part of the name (央企长安、民企赛力斯 -> 赛力斯).
 COMPANY_LEAD = re.compile(r"^(?:民企|央企|国企|外企)")
@@ -27,8 +27,6 @@ SHORT_NAME_AFTER = set("已将也在是的等这和与及把被从对向还正�
 
 # --- COMPANY boundaries (the guide: the name only; a place inside the name stays, a place that only
 # locates a project in a list does not; places, brands and projects are not companies).
-PLACE_SUFFIX = "省市县区州盟旗"
-MAX_PLACE = max(len(p) for p in PLACES)
 # A legal form ends a full name, and a place at its start is part of it (山东冠洲股份有限公司).
 LEGAL_FORM = re.compile(r"(?:公司|集团|厂|股份|控股)$")
 LEGAL_NAME = re.compile(r"公司|集团|股份|控股")
@@ -36,35 +34,6 @@ LEGAL_NAME = re.compile(r"公司|集团|股份|控股")
 NAME_END_WORDS = ("有限公司", "集团", "公司", "股份", "控股", "科技", "电气", "电子", "实业")
 # Generic words whose last character a span must not start with (企 / 业兰友科技有限公司).
 GENERIC_BEFORE = ("企业", "公司", "集团")
-LIST_CLOSE = re.compile(r"等|这样|[超近约达逾]?[0-9０-９]")
-
-
-def _place_at(text: str, at: int) -> int:
-    """The length of the longest place name (with an optional 省/市/县/区 … suffix) at `at`, else 0."""
-    for n in range(min(MAX_PLACE, len(text) - at), 1, -1):
-        if text[at : at + n] in PLACES:
-            return n + (1 if text[at + n : at + n + 1] in set(PLACE_SUFFIX) else 0)
-    return 0
-
-
-def _list_items(text: str, at: int) -> list[tuple[int, int]]:
-    """The `、` items (start, end) of the clause around `at` (a clause ends at any other break; the
-    last item at LIST_CLOSE)."""
-    lo = at
-    while lo > 0 and (text[lo - 1] not in BREAKS or text[lo - 1] == "、"):
-        lo -= 1
-    hi = at
-    while hi < len(text) and (text[hi] not in BREAKS or text[hi] == "、"):
-        hi += 1
-    items, start = [], lo
-    for k in range(lo, hi + 1):
-        if k == hi or text[k] == "、":
-            items.append((start, k))
-            start = k + 1
-    start, end = items[-1]  # the last item ends where the list does: at 等, a count or 这样 (…、河北旅投等大型企业)
-    close = LIST_CLOSE.search(text, start, end)
-    items[-1] = (start, close.start() if close else end)
-    return items
 
 
 def _place_led(text: str, item: tuple[int, int], first: bool) -> bool:

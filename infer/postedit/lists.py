@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from infer.schema import Schema
 from infer.spans import Span
 from infer.postedit.chain import ITEM_MAX, LIST_OPENER, _item_names
-from infer.postedit.common import SENTENCE_ENDS, _Taken, _in_order, _span
-from infer.postedit.company import COMPANY_CONFIDENT, _list_items, _place_at
+from infer.postedit.common import SENTENCE_ENDS, _Taken, _in_order, _list_items, _place_at, _span
+from infer.postedit.company import COMPANY_CONFIDENT
 
 # A sibling is confident as a name propagated by `company_names` is.
 SIBLING_CONFIDENT = COMPANY_CONFIDENT

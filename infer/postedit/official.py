@@ -8,9 +8,6 @@ from infer.schema import Schema
 from infer.spans import Span
 from infer.postedit.common import BREAKS, _Taken, _in_order, _joined, _span, _with
 
-def _is_han(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
-
 
 # The word that ends a title: 书记, 市长, 局长, 链长, 主任, 总理, 主席, 常委, 委员 ...
 TITLE_WORD = re.compile(r"(?:书记|[市县区省州盟镇乡局部厅处组链院行社总]长|主任|总理|主席|常委|委员|组长)")
