@@ -54,11 +54,11 @@ def agreement(first: list[Annotated], second: list[Annotated]) -> dict:
         differences += [{"passage": pid, "only_in": "first", "span": list(s)} for s in sorted(a - b)]
         differences += [{"passage": pid, "only_in": "second", "span": list(s)} for s in sorted(b - a)]
 
+    def row(c: Counter) -> dict:  # a missing count reads 0: a round without relations has an "all" row too
+        return {"both": c["both"], "a": c["a"], "b": c["b"], "f1": _f1(c["both"], c["a"], c["b"])}
+
     def table(counts: dict[str, Counter]) -> dict:
-        out = {k: {**c, "f1": _f1(c["both"], c["a"], c["b"])} for k, c in sorted(counts.items())}
-        total = sum(counts.values(), Counter())  # a missing count reads 0: a round without relations has a row too
-        out["all"] = {"both": total["both"], "a": total["a"], "b": total["b"], "f1": _f1(total["both"], total["a"], total["b"])}
-        return out
+        return {**{k: row(c) for k, c in sorted(counts.items())}, "all": row(sum(counts.values(), Counter()))}
 
     return {"passages": len(shared), "spans": table(span_counts), "relations": table(rel_counts),
             "differences": differences}
