@@ -28,3 +28,40 @@ def test_augmentation_is_deterministic(gold_examples):
     again = augment(gold_examples[:40], copies=1, seed=3)
     assert [ex.text for ex in first] == [ex.text for ex in again]
     assert augment(gold_examples[:40], copies=0, seed=3) == []
+
+
+def test_swap_names_in_place_keeps_size_form_and_repeats(gold_examples):
+    from train.augment import SUFFIXED, swap_names
+
+    train = [ex for ex in gold_examples if ex.doc.startswith(("000", "001", "002"))]
+    swapped = swap_names(train, 0.5, ["COMPANY"], seed=11)
+    assert len(swapped) == len(train)  # in place: the training set keeps its size
+    pools = mention_pools(train)
+    replaced = kept = 0
+    for old, new in zip(train, swapped):
+        assert (new.doc, new.para) == (old.doc, old.para) and new.relations == old.relations
+        names: dict[str, str] = {}
+        for before, span in zip(sorted(old.spans, key=lambda s: s.start), new.spans):
+            assert span.id == before.id and span.label == before.label and new.text[span.start : span.end] == span.text
+            was = old.text[before.start : before.end]
+            if span.label != "COMPANY":
+                assert span.text == was  # only the labels asked for are swapped
+                continue
+            assert span.text in pools["COMPANY"] and bool(SUFFIXED.search(span.text)) == bool(SUFFIXED.search(was))
+            assert names.setdefault(was, span.text) == span.text  # a repeated name gets the same replacement
+            replaced += span.text != was
+            kept += span.text == was
+    assert replaced > 0 and kept > 0  # about half of the names, not none or all
+    assert [ex.text for ex in swap_names(train, 0.5, ["COMPANY"], seed=11)] == [ex.text for ex in swapped]
+    assert swap_names(train, 0.0, ["COMPANY"], seed=11) is train
+
+
+def test_swap_labels_outside_the_swappable_ones_are_refused():
+    import pytest
+
+    from train.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="swap_labels"):
+        load_config("configs/default.yaml", {"data": {"augment": {"swap_labels": ["METRIC"]}}})
+    with pytest.raises(ConfigError, match="data.augment.swap"):
+        load_config("configs/default.yaml", {"data": {"augment": {"swap": 1.5}}})

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from train.augment import SWAPPED
+
 DEFAULTS: dict = {
     "schema": "configs/schema.yaml",
     "data": {
@@ -24,9 +26,10 @@ DEFAULTS: dict = {
         # may be set and run in that order). unknown_as: what the silver stage trains characters no
         # labelling function decided about as: "O", or "ignore" (left out of the loss)
         "intermediate": {"cluener": None, "silver": None, "epochs": 0, "unknown_as": "O"},
-        # entity-substitution copies of the training paragraphs (train/augment.py); names drawn from
-        # the training gold and, when given, CLUENER train
-        "augment": {"copies": 0, "cluener": None},
+        # entity substitution (train/augment.py), names drawn from the training gold and, when given,
+        # CLUENER train: `copies` substituted copies of the training paragraphs, and/or `swap`: the
+        # fraction of the `swap_labels` mentions replaced in place (the training set keeps its size)
+        "augment": {"copies": 0, "cluener": None, "swap": 0.0, "swap_labels": ["COMPANY"]},
     },
     "model": {
         "base": None,  # hub id or local folder, loaded with from_pretrained
@@ -73,6 +76,7 @@ class ConfigError(ValueError):
 NUMERIC: dict[str, tuple[type, float | None, float | None]] = {
     "data.intermediate.epochs": (int, 0, 100),
     "data.augment.copies": (int, 0, 100),
+    "data.augment.swap": (float, 0.0, 1.0),
     "model.char_dim": (int, 8, 4096),
     "model.dropout": (float, 0.0, 0.9),
     "model.layers": (int, 1, 48),
@@ -120,6 +124,9 @@ def check_numbers(config: dict, where: str) -> None:
     steps = config["training"]["max_steps"]
     if not isinstance(steps, int) or isinstance(steps, bool) or not (steps == -1 or steps > 0):
         raise ConfigError(f"{where}: training.max_steps must be -1 (no cap) or a positive integer, not {steps!r}")
+    labels = config["data"]["augment"]["swap_labels"]
+    if not isinstance(labels, list) or not set(labels) <= set(SWAPPED):
+        raise ConfigError(f"{where}: data.augment.swap_labels must be a list of {', '.join(SWAPPED)}, not {labels!r}")
     if config["model"]["stride"] >= config["model"]["max_length"] - 2:
         raise ConfigError(f"{where}: model.stride must be smaller than model.max_length - 2 (the window's text)")
 

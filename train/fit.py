@@ -24,7 +24,7 @@ from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_fol
 from infer.tagger import Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE
-from train.augment import augment
+from train.augment import augment, swap_names
 from train.config import ConfigError
 from train.corpus import standoff_files
 from train.data import Example, export_files, load_cluener, load_examples
@@ -248,16 +248,19 @@ def _staging_dir(output: Path) -> Path:
     return Path(name[0])
 
 
-def _augmented(config: dict, train_ex: list[Example]) -> list[Example]:
+def _augmented(config: dict, train_ex: list[Example]) -> tuple[list[Example], list[Example]]:
+    """The training paragraphs the tagger learns from (names swapped in place by data.augment.swap)
+    and the extra substituted copies (data.augment.copies); train/augment.py."""
     a = config["data"]["augment"]
     extra: list[Example] = []
-    if a["copies"] > 0 and a["cluener"]:
+    if (a["copies"] > 0 or a["swap"] > 0) and a["cluener"]:
         path = Path(a["cluener"])
         if path.is_file():
             extra = load_cluener(path)
         else:
             print(f"note: {path} not found, augmenting with the gold's own names only", file=sys.stderr)
-    return augment(train_ex, a["copies"], config["training"]["seed"], extra)
+    seed = config["training"]["seed"]
+    return swap_names(train_ex, a["swap"], a["swap_labels"], seed, extra), augment(train_ex, a["copies"], seed, extra)
 
 
 def check_output_folder(output: Path) -> None:
@@ -330,7 +333,7 @@ def _data_hashes(config: dict, stages: list[str], augmented: list[Example]) -> d
             path = Path(config["data"]["intermediate"][key])
             hashes[str(path)] = file_sha256(path)
     augment_source = config["data"]["augment"]["cluener"]
-    if augmented and augment_source and Path(augment_source).is_file():
+    if (augmented or config["data"]["augment"]["swap"] > 0) and augment_source and Path(augment_source).is_file():
         hashes[str(augment_source)] = file_sha256(Path(augment_source))
     if config["model"]["lac"]:
         from infer.lac import WEIGHTS_FILE
@@ -372,9 +375,9 @@ def fit(config: dict) -> Path:
     model, tokenizer = build_model(config, schema)
     encoder = CharEncoder(tokenizer)
     label2id = {tag: i for i, tag in enumerate(schema.bio_tags)}
-    augmented = _augmented(config, train_ex)
+    learnt, augmented = _augmented(config, train_ex)
     stages = _intermediate_stages(config)
-    train_ds = training_rows(train_ex + augmented, encoder, label2id, config["model"])
+    train_ds = training_rows(learnt + augmented, encoder, label2id, config["model"])
     dev_ds = training_rows(dev_ex, encoder, label2id, config["model"])
     cuda = torch.cuda.is_available()
     print(f"train: {len(train_ex)} paragraphs, {len(train_ds)} windows; dev: {len(dev_ex)} paragraphs, "
