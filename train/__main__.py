@@ -118,11 +118,13 @@ def cmd_lexicon(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from infer.tagger import Tagger
-    from train.evaluate import format_table, score_predictions
+    from train.evaluate import f1_intervals, format_table, score_predictions, with_intervals
 
     if args.output:
         refuse_overwriting(args.output, reads=READS, inputs=[*(args.data or []), *([args.config] if args.config else []),
                                          *([args.cluener] if args.cluener else [])])
+    if args.bootstrap < 0:
+        raise DataError(f"--bootstrap {args.bootstrap}: give a number of resamplings (1000 is plenty) or 0 for none")
     if args.report and importlib.util.find_spec("matplotlib") is None:
         print("error: --report draws its charts with matplotlib: pip install -e '.[report]'", file=sys.stderr)
         return 2
@@ -157,6 +159,8 @@ def cmd_evaluate(args) -> int:
         raise DataError("no annotated examples to evaluate (check --data and --docs, or the recipe's split)")
     predictions = tagger.predict([ex.text for ex in examples])
     table = score_predictions(examples, predictions, tagger.schema.label_names)
+    if args.bootstrap:
+        table = with_intervals(table, f1_intervals(examples, predictions, tagger.schema.label_names, args.bootstrap))
     print(format_table(table))
     from train.relations import format_relation_report, relation_report
 
@@ -511,6 +515,9 @@ def build_parser() -> ArgumentParser:
                    help="instead of --data: a CLUENER2020 file (e.g. ../shared/data/cluener/dev.json), scored with "
                         "the CLUENER tag layer of an encoder folder written by `train pretrain`")
     p.add_argument("--docs", nargs="*", default=None, help="only these documents (e.g. the dev split)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="resample the documents N times and print each F1's 95%% interval: how far another draw of "
+                        "documents could move it (0: none)")
     p.add_argument("--output", default=None, help="JSON results (default: MODEL/eval.json)")
     p.add_argument("--report", default=None, metavar="DIR",
                    help="also write DIR/report.html (one self-contained file): P/R/F1 bars, a span-label confusion "

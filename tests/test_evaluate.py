@@ -1,0 +1,51 @@
+"""Document-bootstrap intervals: built from the same entities seqeval scores, and as wide as the
+documents disagree."""
+from dataclasses import replace
+
+import pytest
+
+from train.evaluate import document_counts, f1_intervals, format_table, score_predictions, with_intervals
+
+LABELS = ["COMPANY", "METRIC", "CHAIN", "OFFICIAL"]
+
+
+def _degraded(examples):
+    """Predictions that drop every third gold span and cut one character off every fifth."""
+    out = []
+    for ex in examples:
+        spans = []
+        for i, s in enumerate(ex.spans):
+            if i % 3 == 2:
+                continue
+            spans.append(replace(s, end=s.end - 1) if i % 5 == 4 and s.end - s.start > 1 else s)
+        out.append(spans)
+    return out
+
+
+def test_summed_document_counts_give_seqeval_scores(gold_examples):
+    predictions = _degraded(gold_examples)
+    table = score_predictions(gold_examples, predictions, LABELS)
+    docs, counts = document_counts(gold_examples, predictions, LABELS)
+    assert len(docs) == len({ex.doc for ex in gold_examples}) == counts.shape[0]
+    for j, label in enumerate(LABELS):
+        tp, fp, fn = counts[:, j].sum(0)
+        assert tp + fn == table[label]["support"]
+        if table[label]["support"]:
+            assert round(2 * tp / (2 * tp + fp + fn), 4) == table[label]["f1"]
+    assert table["micro avg"]["f1"] < 1.0  # the degraded predictions do lose spans
+
+
+def test_intervals_hold_the_figure_and_vanish_when_nothing_varies(gold_examples):
+    predictions = _degraded(gold_examples)
+    table = score_predictions(gold_examples, predictions, LABELS)
+    intervals = f1_intervals(gold_examples, predictions, LABELS, rounds=500, seed=1)
+    low, high = intervals["micro avg"]
+    assert low < table["micro avg"]["f1"] < high  # five seed documents that differ: a real width
+    assert intervals == f1_intervals(gold_examples, predictions, LABELS, rounds=500, seed=1)  # seeded
+    perfect = f1_intervals(gold_examples, [ex.spans for ex in gold_examples], LABELS, rounds=200)
+    assert perfect["micro avg"] == (1.0, 1.0)
+    one_doc = [ex for ex in gold_examples if ex.doc == gold_examples[0].doc]
+    lo, hi = f1_intervals(one_doc, _degraded(one_doc), LABELS, rounds=200)["micro avg"]
+    assert lo == hi == pytest.approx(score_predictions(one_doc, _degraded(one_doc), LABELS)["micro avg"]["f1"], abs=1e-4)
+    printed = format_table(with_intervals(table, intervals))
+    assert f"{low:.4f}-{high:.4f}" in printed and "95% interval" in printed
