@@ -49,3 +49,23 @@ def test_intervals_hold_the_figure_and_vanish_when_nothing_varies(gold_examples)
     assert lo == hi == pytest.approx(score_predictions(one_doc, _degraded(one_doc), LABELS)["micro avg"]["f1"], abs=1e-4)
     printed = format_table(with_intervals(table, intervals))
     assert f"{low:.4f}-{high:.4f}" in printed and "95% interval" in printed
+
+
+def test_relation_interval_resamples_every_document_of_the_split(gold_examples):
+    from train.evaluate import relation_intervals
+    from train.relations import ParagraphKeys
+
+    examples = list({ex.doc: ex for ex in gold_examples}.values())  # one paragraph of each seed document
+    assert len(examples) == 5
+    key = lambda ex, n: (ex.doc, ex.para, n, n + 1, "METRIC", n + 2, n + 3, "COMPANY", "MEASURES")  # noqa: E731
+    right = [ParagraphKeys(frozenset({key(ex, 0)}), frozenset({key(ex, 0)})) for ex in examples]
+    assert relation_intervals(examples, right, rounds=200) == (1.0, 1.0)
+    missed = [ParagraphKeys(frozenset({key(ex, 0)}), frozenset()) for ex in examples]
+    assert relation_intervals(examples, missed, rounds=200) == (0.0, 0.0)
+    # two documents right, three with a wrong pair: F1 0.4, and another draw of documents moves it
+    mixed = [ParagraphKeys(frozenset({key(ex, 0)}), frozenset({key(ex, 0) if i % 2 else key(ex, 5)}))
+             for i, ex in enumerate(examples)]
+    low, high = relation_intervals(examples, mixed, rounds=500)
+    assert low < 0.4 < high
+    with pytest.raises(ValueError):
+        relation_intervals(examples, mixed[:-1])  # one key set per example paragraph

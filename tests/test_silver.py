@@ -173,3 +173,28 @@ def test_a_tiny_fit_trains_the_silver_stage_before_the_gold(archive, tmp_path, r
     metrics = json.loads((tmp_path / "tiny" / "metrics.json").read_text())
     assert metrics["intermediate_sentences"] == meta["paragraphs"]
     assert str(silver) in json.loads((tmp_path / "tiny" / "data_hashes.json").read_text())
+
+
+def test_a_tagger_labels_the_set_for_self_training(archive, tmp_path, root):
+    """--tagger: the shipped tagger's own spans (offsets into each archive line), every character decided,
+    dev/test and seed documents still left out; --require keeps paragraphs with those labels only."""
+    from infer.tagger import Tagger
+
+    shipped = root / "models" / "chain-ie-ner-zh"
+    out = tmp_path / "pseudo.jsonl"
+    meta = build_silver(recipe(archive, ["gov_work_reports.txt#1"], []), out, 100, 1, tagger_dir=shipped)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert "gov_work_reports.txt#1" not in {f"{r['source']}#{r['doc']}" for r in rows}
+    assert all(r["doc"] != 2 for r in rows)  # the seed city's documents
+    tagger = Tagger(shipped)
+    for ex in load_silver(out, archive, set(), ignore_unknown=True):
+        assert ex.known == [(0, len(ex.text))]  # the tagger decided every character
+        assert [(s.start, s.end, s.label) for s in ex.spans] == [
+            (e.start, e.end, e.label) for e in tagger.predict([ex.text])[0]]
+    assert "tagger" in meta["key"] and meta["labels"].get("COMPANY")
+    required = build_silver(recipe(archive, [], []), tmp_path / "companies.jsonl", 100, 1, tagger_dir=shipped,
+                            require=("COMPANY",))
+    kept = [json.loads(line) for line in (tmp_path / "companies.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert kept and all(any(s["label"] == "COMPANY" for s in r["spans"]) for r in kept)
+    assert all(r["doc"] == 1 for r in kept) and required["paragraphs"] == len(kept)  # #0's METRIC-only lines dropped
+    assert any(r["doc"] == 0 for r in rows)  # ... which the unfiltered set keeps

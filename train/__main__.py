@@ -166,6 +166,14 @@ def cmd_evaluate(args) -> int:
 
     relations = relation_report(tagger, examples)
     print(format_relation_report(relations.tables, relations.reachable_end_to_end))
+    if args.bootstrap:
+        from train.evaluate import relation_intervals
+
+        for entities, paragraphs in relations.paragraphs.items():
+            low, high = relation_intervals(examples, paragraphs, args.bootstrap)
+            relations.tables[relations.chosen][entities]["micro avg"].update(f1_low=low, f1_high=high)
+            print(f"{relations.chosen} relation micro-F1 with {entities.replace('_', ' ')}: 95% interval "
+                  f"{low:.4f}-{high:.4f} (documents resampled)")
     if args.report:
         from train.report import Evaluation, provenance, write_report
 
@@ -387,7 +395,7 @@ def cmd_silver(args) -> int:
     if out.resolve().is_relative_to(root) and not out.resolve().is_relative_to(root / "models"):
         raise DataError(f"--out {out}: silver quotes nothing but points into research-use text; keep it under models/ "
                         "(ignored by git) or outside the repository")
-    meta = build_silver(config, out, args.max_paragraphs, args.seed, args.force)
+    meta = build_silver(config, out, args.max_paragraphs, args.seed, args.force, args.tagger, tuple(args.require))
     print(f"silver: {meta['paragraphs']} paragraphs (of {meta['paragraphs_found']} with a silver span) from "
           f"{meta['documents']} documents in {meta['seconds']} s")
     print("spans: " + " ".join(f"{label}={n}" for label, n in meta["labels"].items()))
@@ -552,6 +560,11 @@ def build_parser() -> ArgumentParser:
                         "epoch then costs about what the CLUENER stage does; all 17k cost three times that)")
     p.add_argument("--seed", type=int, default=42, help="(default: %(default)s)")
     p.add_argument("--force", action="store_true", help="rebuild even when the set is up to date")
+    p.add_argument("--tagger", type=Path, default=None, metavar="MODEL",
+                   help="label with this trained tagger (post-edits included) instead of the labelling functions: "
+                        "self-training on the archive's other documents (default: the labelling functions)")
+    p.add_argument("--require", nargs="*", default=[], metavar="LABEL",
+                   help="keep only paragraphs with a span of one of these labels, e.g. COMPANY CHAIN (default: any)")
     p.set_defaults(func=cmd_silver)
 
     add_labelstudio_parser(sub)

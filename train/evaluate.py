@@ -83,6 +83,18 @@ def _f1(counts: np.ndarray) -> np.ndarray:
     return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
 
 
+def bootstrap_f1(counts: np.ndarray, rounds: int = 1000, seed: int = 0, level: float = 0.95
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval (low, high) of F1 under resampling documents with replacement, from
+    per-document (tp, fp, fn) counts [documents, ..., 3]; the result has the shape of counts[0, ..., 0]."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(counts), size=(rounds, len(counts)))
+    f1 = _f1(counts[draws].sum(1))  # [rounds, ...]
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(f1, [tail, 100 - tail], axis=0)
+    return low.round(4), high.round(4)
+
+
 def f1_intervals(examples: list[Example], predictions: list[list[Span]], labels: list[str], rounds: int = 1000,
                  seed: int = 0, level: float = 0.95) -> dict[str, tuple[float, float]]:
     """A percentile bootstrap interval of each label's and the micro F1, resampling documents.
@@ -91,15 +103,23 @@ def f1_intervals(examples: list[Example], predictions: list[list[Span]], labels:
     not independent draws; on a split of a few dozen documents the interval says how far another
     draw of documents could move a figure (e.g. whether 0.67 and 0.70 differ at all)."""
     _, counts = document_counts(examples, predictions, labels)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(counts), size=(rounds, len(counts)))
-    sums = counts[draws].sum(1)  # [rounds, labels, 3]
-    per_label = _f1(sums)
-    micro = _f1(sums.sum(1))
-    tail = (1 - level) / 2 * 100
-    out = {label: tuple(np.percentile(per_label[:, j], [tail, 100 - tail])) for j, label in enumerate(labels)}
-    out["micro avg"] = tuple(np.percentile(micro, [tail, 100 - tail]))
-    return {name: (round(float(lo), 4), round(float(hi), 4)) for name, (lo, hi) in out.items()}
+    with_micro = np.concatenate([counts, counts.sum(1, keepdims=True)], axis=1)
+    low, high = bootstrap_f1(with_micro, rounds, seed, level)
+    return {name: (float(low[j]), float(high[j])) for j, name in enumerate([*labels, "micro avg"])}
+
+
+def relation_intervals(examples: list[Example], paragraphs: list, rounds: int = 1000, seed: int = 0
+                       ) -> tuple[float, float]:
+    """The same interval for a relation micro F1, from each example paragraph's strict keys
+    (train.relations.keys_by_paragraph, in the examples' order); documents without any relation are
+    drawn too, as they are part of the split."""
+    docs = {ex.doc: np.zeros(3, dtype=np.int64) for ex in examples}
+    for ex, p in zip(examples, paragraphs, strict=True):
+        docs[ex.doc] += [len(p.gold & p.pred), len(p.pred - p.gold), len(p.gold - p.pred)]
+    if not docs:
+        return (0.0, 0.0)
+    low, high = bootstrap_f1(np.stack(list(docs.values())), rounds, seed)
+    return float(low), float(high)
 
 
 def with_intervals(table: dict, intervals: dict[str, tuple[float, float]]) -> dict:

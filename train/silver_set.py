@@ -70,29 +70,67 @@ def _paragraphs(source: str, doc: int, text: str, functions) -> list[dict]:
     return rows
 
 
-def build_silver(config: dict, out: Path, max_paragraphs: int, seed: int, force: bool = False) -> dict:
-    """Write the silver set to `out` (and `out`.meta.json); returns the meta (counts per label, time)."""
+def _tagged_paragraphs(tagger, documents: list[tuple[str, int, str]]) -> list[dict]:
+    """The stand-off lines of the documents' paragraphs in which a trained tagger (post-edits
+    included) finds a span; every character counts as decided (the tagger labels them all)."""
+    from infer.documents import prepare
+
+    rows = []
+    for batch in range(0, len(documents), 64):
+        chunk = documents[batch : batch + 64]
+        for (source, doc, text), tagged in zip(chunk, tagger.tag([prepare(f"{s}#{d}", t) for s, d, t in chunk])):
+            pos = 0
+            for line in text.split("\n"):
+                start, end = pos, pos + len(line)
+                pos = end + 1
+                inside = [e for e in tagged.entities if start <= e.start and e.end <= end]
+                if inside:
+                    rows.append({"id": f"{SOURCE_PREFIX[source]}{doc:04d}-{start}", "source": source, "doc": doc,
+                                 "start": start, "end": end, "sha256": sha256_text(line),
+                                 "spans": [{"id": f"s{i}", "start": e.start - start, "end": e.end - start,
+                                            "label": e.label} for i, e in enumerate(inside)],
+                                 "relations": [], "decided": [[0, end - start]]})
+        print(f"  {batch + len(chunk)}/{len(documents)} documents tagged, {len(rows)} paragraphs with a span",
+              file=sys.stderr)
+    return rows
+
+
+def build_silver(config: dict, out: Path, max_paragraphs: int, seed: int, force: bool = False,
+                 tagger_dir: Path | None = None, require: tuple[str, ...] = ()) -> dict:
+    """Write the silver set to `out` (and `out`.meta.json); returns the meta (counts per label, time).
+    With `tagger_dir`, a trained tagger labels the paragraphs instead of the labelling functions
+    (self-training: its spans, post-edits included, on text no dev or test document shares).
+    `require`: keep only paragraphs with a span of one of these labels (the sample is then of those)."""
     started = time.time()
     archive = Path(config["data"]["archive"])
     if not archive.is_dir():
         raise ConfigError(f"{archive}: archive not found; silver is built from ../shared/data/zh-gov-reports")
     held_out = held_out_documents(config)
     key = {"archive": {s: file_sha256(archive / s) for s in SOURCES}, "held_out": sorted(held_out),
-           "max_paragraphs": max_paragraphs, "seed": seed}
+           "max_paragraphs": max_paragraphs, "seed": seed, "require": sorted(require)}
+    if tagger_dir is not None:  # a rebuild is due when the tagger's weights change
+        key["tagger"] = {w.name: file_sha256(w) for w in sorted(Path(tagger_dir).glob("*.safetensors"))}
     meta_path = out.with_name(out.name + ".meta.json")
     if not force and out.is_file() and meta_path.is_file() and json.loads(meta_path.read_text())["key"] == key:
         print(f"{out} is up to date (same archive, held-out documents and settings); --force rebuilds it",
               file=sys.stderr)
         return json.loads(meta_path.read_text())
     documents = allowed_documents(archive, held_out)
-    print(f"{len(documents)} documents (held out: {len(held_out)} dev/test, and those mentioning {SEED_MARK}); "
-          "mining the company gazetteer", file=sys.stderr)
-    functions = labelling_functions(mine_gazetteer([text for _, _, text in documents]))
+    print(f"{len(documents)} documents (held out: {len(held_out)} dev/test, and those mentioning {SEED_MARK})",
+          file=sys.stderr)
     rows: list[dict] = []
-    for n, (source, doc, text) in enumerate(documents, 1):
-        rows += _paragraphs(source, doc, text, functions)
-        if n % 1000 == 0:
-            print(f"  {n}/{len(documents)} documents, {len(rows)} paragraphs with silver spans", file=sys.stderr)
+    if tagger_dir is not None:
+        from infer.tagger import Tagger
+
+        rows = _tagged_paragraphs(Tagger(tagger_dir), documents)
+    else:
+        functions = labelling_functions(mine_gazetteer([text for _, _, text in documents]))
+        for n, (source, doc, text) in enumerate(documents, 1):
+            rows += _paragraphs(source, doc, text, functions)
+            if n % 1000 == 0:
+                print(f"  {n}/{len(documents)} documents, {len(rows)} paragraphs with silver spans", file=sys.stderr)
+    if require:
+        rows = [row for row in rows if any(s["label"] in require for s in row["spans"])]
     found = len(rows)
     random.Random(seed).shuffle(rows)
     rows = sorted(rows[:max_paragraphs], key=lambda r: (r["source"], r["doc"], r["start"]))
