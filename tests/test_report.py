@@ -311,3 +311,19 @@ def test_provenance_names_the_model_hash_the_data_hash_and_the_date(relation_pag
                                                                 hashlib.sha256(b"[]").hexdigest()]]
     (card,) = page.find_all("details", id=None)[-1:]
     assert card.find("summary").text().endswith("/config.yaml") and "seed: 7" in card.find("pre").text()
+
+
+def test_the_label_table_shows_bootstrap_intervals_when_evaluate_computed_them(tmp_path):
+    from dataclasses import replace as dc_replace
+
+    from train.evaluate import f1_intervals, with_intervals
+
+    examples, predictions = case()
+    evaluation = evaluate(examples, predictions, tmp_path)
+    plain = write_report(tmp_path / "plain", evaluation, SCHEMA, "t").read_text(encoding="utf-8")
+    assert "95% interval" not in plain
+    intervals = f1_intervals(examples, predictions, LABELS, rounds=200)
+    shown = dc_replace(evaluation, table=with_intervals(evaluation.table, intervals))
+    page = write_report(tmp_path / "shown", shown, SCHEMA, "t").read_text(encoding="utf-8")
+    low, high = intervals["micro avg"]
+    assert "95% interval" in page and f"{low:.4f}-{high:.4f}" in page

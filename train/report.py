@@ -437,10 +437,13 @@ def render(evaluation: Evaluation, schema: Schema, title: str) -> str:
     cases = find_errors(gold, pred)
     worst = worst_errors(cases)
     docs = document_errors(examples, cases, relation_errors(evaluation.relations, pred))
+    intervals = any("f1_low" in row for row in table.values())  # `evaluate --bootstrap`
     rows = "".join(
         f"<tr><td>{html.escape(name)}</td>"
         + "".join(f'<td class="num">{row[m]:.4f}</td>' for m in ("precision", "recall", "f1"))
-        + f'<td class="num">{row["support"]}</td></tr>'
+        + f'<td class="num">{row["support"]}</td>'
+        + (f'<td class="num">{row["f1_low"]:.4f}-{row["f1_high"]:.4f}</td>' if "f1_low" in row else "<td></td>" * intervals)
+        + "</tr>"
         for name, row in table.items()
     )
     legend = "".join(
@@ -465,7 +468,7 @@ entities, <b>{rel_micro[ENTITIES[1]]['f1']:.4f}</b> end to end, {rel_micro[ENTIT
 · <a href="#worst">worst errors</a> · <a href="#documents">per document</a> · <a href="#provenance">provenance</a></p>
 <h2 id="labels">Per label</h2>
 <img alt="precision, recall and F1 per label" src="data:image/png;base64,{prf_chart(table, labels)}">
-<table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>{rows}</table>
+<table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th>{"<th>F1 95% interval (documents resampled)</th>" if intervals else ""}</tr>{rows}</table>
 <h2 id="confusion">Span labels: gold vs predicted</h2>
 <p>Spans pair only with identical boundaries (as the strict F1 counts them): a boundary error is one
 {MISSED} gold span plus one {SPURIOUS} prediction.</p>
