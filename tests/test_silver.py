@@ -153,11 +153,15 @@ def test_bad_silver_settings_are_one_error_line(tmp_path, root, intermediate, me
     assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {config}: ") and message in lines[0]
 
 
-def test_silver_out_inside_the_repository_is_refused_outside_models(root, tmp_path):
+def test_silver_out_inside_the_repository_and_a_tagger_that_is_no_model_are_refused(root, tmp_path):
     result = subprocess.run([sys.executable, "-m", "train", "silver", "--out", "annotations/silver.jsonl"], cwd=root,
                             capture_output=True, text=True)
     assert result.returncode == 2 and "keep it under models/" in result.stderr
     assert not (root / "annotations" / "silver.jsonl").exists()
+    result = subprocess.run([sys.executable, "-m", "train", "silver", "--tagger", str(tmp_path), "--out",
+                             str(tmp_path / "pseudo.jsonl")], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 2 and "not a chain-ie model folder" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "pseudo.jsonl").exists()
 
 
 @pytest.mark.slow

@@ -90,8 +90,9 @@ def _tagged_paragraphs(tagger, documents: list[tuple[str, int, str]]) -> list[di
                                  "spans": [{"id": f"s{i}", "start": e.start - start, "end": e.end - start,
                                             "label": e.label} for i, e in enumerate(inside)],
                                  "relations": [], "decided": [[0, end - start]]})
-        print(f"  {batch + len(chunk)}/{len(documents)} documents tagged, {len(rows)} paragraphs with a span",
-              file=sys.stderr)
+        if (batch // 64) % 16 == 15 or batch + len(chunk) == len(documents):  # about every 1,000 documents
+            print(f"  {batch + len(chunk)}/{len(documents)} documents tagged, {len(rows)} paragraphs with a span",
+                  file=sys.stderr)
     return rows
 
 
