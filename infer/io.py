@@ -112,8 +112,14 @@ def usual_mode(path: str | Path, base: int = 0o666) -> None:
 
 @contextmanager
 def atomic_writer(path: str | Path, newline: str | None = None) -> Iterator[IO[str]]:
-    """Open a temporary file next to `path`; it replaces `path` only if the block succeeds."""
+    """Open a temporary file next to `path`; it replaces `path` only if the block succeeds. A device
+    or a pipe (`--output /dev/null`, /dev/stdout, a FIFO) is written in place: renaming a file over it
+    would replace /dev/null itself with a regular file when run as root."""
     path = Path(path)
+    if path.exists() and not path.is_file() and not path.is_dir():
+        with open(path, "w", encoding="utf-8", newline=newline) as handle:
+            yield handle
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(path)

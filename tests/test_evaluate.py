@@ -69,3 +69,30 @@ def test_relation_interval_resamples_every_document_of_the_split(gold_examples):
     assert low < 0.4 < high
     with pytest.raises(ValueError):
         relation_intervals(examples, mixed[:-1])  # one key set per example paragraph
+
+
+def test_paired_difference_is_zero_for_the_same_model_and_signed_for_a_better_one(gold_examples):
+    from train.evaluate import difference_intervals
+
+    worse = _degraded(gold_examples)
+    same = difference_intervals(gold_examples, worse, worse, LABELS, rounds=200)
+    assert all(v == (0.0, 0.0, 0.0) for v in same.values())
+    better = difference_intervals(gold_examples, [ex.spans for ex in gold_examples], worse, LABELS, rounds=500)
+    table = score_predictions(gold_examples, worse, LABELS)
+    point, low, high = better["micro avg"]
+    assert point == pytest.approx(1.0 - table["micro avg"]["f1"], abs=1e-4)
+    assert 0 < low <= point <= high  # gold beats the degraded spans on every resampling
+    flipped = difference_intervals(gold_examples, worse, [ex.spans for ex in gold_examples], LABELS, rounds=500)
+    assert flipped["micro avg"] == (-point, -high, -low)
+
+
+def test_evaluate_against_itself_prints_zero_differences(root, tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "train", "evaluate", "--data", "annotations/gold", "--against",
+                             "models/chain-ie-ner-zh", "--output", str(tmp_path / "eval.json"), "--bootstrap", "100"],
+                            cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("  micro avg")]
+    assert lines == ["  micro avg  +0.0000  +0.0000 to +0.0000"]

@@ -33,6 +33,28 @@ def test_atomic_outputs_get_the_usual_file_mode(tmp_path):
     assert (tmp_path / "out.json").stat().st_mode & 0o777 == 0o644
 
 
+def test_an_output_that_is_a_pipe_is_written_in_place_not_replaced(tmp_path):
+    """`--output /dev/null` as root once replaced /dev/null with a regular file (the atomic rename);
+    a FIFO stands in for the device here."""
+    import json
+    import os
+    import stat
+    import threading
+
+    from infer.io import write_json
+
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    received: list[str] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text(encoding="utf-8")), daemon=True)
+    reader.start()
+    write_json(fifo, {"a": 1})
+    reader.join(timeout=10)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)  # still the pipe
+    assert received and json.loads(received[0]) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["out.fifo"]  # no temporary file left beside it
+
+
 def test_offsets_count_the_files_exact_characters_crlf_kept_bom_dropped(tmp_path):
     raw = "\ufeff第一段信发集团。\r\n第二段：规上工业增加值增长7.5%。\r\n"
     path = tmp_path / "crlf.txt"

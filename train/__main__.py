@@ -162,6 +162,19 @@ def cmd_evaluate(args) -> int:
     if args.bootstrap:
         table = with_intervals(table, f1_intervals(examples, predictions, tagger.schema.label_names, args.bootstrap))
     print(format_table(table))
+    if args.against:
+        from train.evaluate import difference_intervals
+
+        other = Tagger(args.against)
+        if other.schema.label_names != tagger.schema.label_names:
+            raise DataError(f"--against {args.against}: its labels {other.schema.label_names} are not "
+                            f"{tagger.schema.label_names}")
+        differences = difference_intervals(examples, predictions, other.predict([ex.text for ex in examples]),
+                                           tagger.schema.label_names, args.bootstrap or 1000)
+        print(f"F1 of {args.model} minus {args.against} on the same documents (95% paired interval; one that "
+              "holds 0 cannot tell them apart):")
+        for name, (point, low, high) in differences.items():
+            print(f"  {name:<10} {point:+.4f}  {low:+.4f} to {high:+.4f}")
     from train.relations import format_relation_report, relation_report
 
     relations = relation_report(tagger, examples)
@@ -526,6 +539,9 @@ def build_parser() -> ArgumentParser:
                    help="instead of --data: a CLUENER2020 file (e.g. ../shared/data/cluener/dev.json), scored with "
                         "the CLUENER tag layer of an encoder folder written by `train pretrain`")
     p.add_argument("--docs", nargs="*", default=None, help="only these documents (e.g. the dev split)")
+    p.add_argument("--against", default=None, metavar="MODEL",
+                   help="also tag the same examples with this model folder and print each F1 difference with a "
+                        "paired bootstrap interval: whether the split can tell the two models apart (default: none)")
     p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="resample the documents N times and print each F1's 95%% interval: how far another draw of "
                         "documents could move it (0: none)")

@@ -108,6 +108,25 @@ def f1_intervals(examples: list[Example], predictions: list[list[Span]], labels:
     return {name: (float(low[j]), float(high[j])) for j, name in enumerate([*labels, "micro avg"])}
 
 
+def difference_intervals(examples: list[Example], predictions: list[list[Span]], others: list[list[Span]],
+                         labels: list[str], rounds: int = 1000, seed: int = 0, level: float = 0.95
+                         ) -> dict[str, tuple[float, float, float]]:
+    """Each label's and the micro F1 difference (predictions minus others) with its paired bootstrap
+    interval: both models are scored on the same resampled documents, so a document that is hard for
+    both does not widen the interval. An interval that holds 0 means the split cannot tell the two apart."""
+    _, a = document_counts(examples, predictions, labels)
+    _, b = document_counts(examples, others, labels)
+    a = np.concatenate([a, a.sum(1, keepdims=True)], axis=1)
+    b = np.concatenate([b, b.sum(1, keepdims=True)], axis=1)
+    draws = np.random.default_rng(seed).integers(0, len(a), size=(rounds, len(a)))
+    diff = _f1(a[draws].sum(1)) - _f1(b[draws].sum(1))  # [rounds, labels + 1]
+    point = _f1(a.sum(0)) - _f1(b.sum(0))
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(diff, [tail, 100 - tail], axis=0)
+    return {name: (round(float(point[j]), 4), round(float(low[j]), 4), round(float(high[j]), 4))
+            for j, name in enumerate([*labels, "micro avg"])}
+
+
 def relation_intervals(examples: list[Example], paragraphs: list, rounds: int = 1000, seed: int = 0
                        ) -> tuple[float, float]:
     """The same interval for a relation micro F1, from each example paragraph's strict keys
