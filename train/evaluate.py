@@ -83,16 +83,31 @@ def _f1(counts: np.ndarray) -> np.ndarray:
     return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
 
 
+def _with_micro(counts: np.ndarray) -> np.ndarray:
+    """[documents, labels, 3] counts with the micro row (all labels summed) appended as a last label."""
+    return np.concatenate([counts, counts.sum(1, keepdims=True)], axis=1)
+
+
+def _resampled_f1(counts: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """F1 of each resampling: `draws` [rounds, documents] picks documents (with replacement) from counts."""
+    return _f1(counts[draws].sum(1))
+
+
+def _draws(documents: int, rounds: int, seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, documents, size=(rounds, documents))
+
+
+def _interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(samples, [tail, 100 - tail], axis=0)
+    return low.round(4), high.round(4)
+
+
 def bootstrap_f1(counts: np.ndarray, rounds: int = 1000, seed: int = 0, level: float = 0.95
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval (low, high) of F1 under resampling documents with replacement, from
     per-document (tp, fp, fn) counts [documents, ..., 3]; the result has the shape of counts[0, ..., 0]."""
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(counts), size=(rounds, len(counts)))
-    f1 = _f1(counts[draws].sum(1))  # [rounds, ...]
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(f1, [tail, 100 - tail], axis=0)
-    return low.round(4), high.round(4)
+    return _interval(_resampled_f1(counts, _draws(len(counts), rounds, seed)), level)
 
 
 def f1_intervals(examples: list[Example], predictions: list[list[Span]], labels: list[str], rounds: int = 1000,
@@ -103,8 +118,7 @@ def f1_intervals(examples: list[Example], predictions: list[list[Span]], labels:
     not independent draws; on a split of a few dozen documents the interval says how far another
     draw of documents could move a figure (e.g. whether 0.67 and 0.70 differ at all)."""
     _, counts = document_counts(examples, predictions, labels)
-    with_micro = np.concatenate([counts, counts.sum(1, keepdims=True)], axis=1)
-    low, high = bootstrap_f1(with_micro, rounds, seed, level)
+    low, high = bootstrap_f1(_with_micro(counts), rounds, seed, level)
     return {name: (float(low[j]), float(high[j])) for j, name in enumerate([*labels, "micro avg"])}
 
 
@@ -114,16 +128,12 @@ def difference_intervals(examples: list[Example], predictions: list[list[Span]],
     """Each label's and the micro F1 difference (predictions minus others) with its paired bootstrap
     interval: both models are scored on the same resampled documents, so a document that is hard for
     both does not widen the interval. An interval that holds 0 means the split cannot tell the two apart."""
-    _, a = document_counts(examples, predictions, labels)
-    _, b = document_counts(examples, others, labels)
-    a = np.concatenate([a, a.sum(1, keepdims=True)], axis=1)
-    b = np.concatenate([b, b.sum(1, keepdims=True)], axis=1)
-    draws = np.random.default_rng(seed).integers(0, len(a), size=(rounds, len(a)))
-    diff = _f1(a[draws].sum(1)) - _f1(b[draws].sum(1))  # [rounds, labels + 1]
+    a = _with_micro(document_counts(examples, predictions, labels)[1])
+    b = _with_micro(document_counts(examples, others, labels)[1])
+    draws = _draws(len(a), rounds, seed)
+    low, high = _interval(_resampled_f1(a, draws) - _resampled_f1(b, draws), level)
     point = _f1(a.sum(0)) - _f1(b.sum(0))
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(diff, [tail, 100 - tail], axis=0)
-    return {name: (round(float(point[j]), 4), round(float(low[j]), 4), round(float(high[j]), 4))
+    return {name: (round(float(point[j]), 4), float(low[j]), float(high[j]))
             for j, name in enumerate([*labels, "micro avg"])}
 
 
