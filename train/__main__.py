@@ -400,6 +400,7 @@ def add_corpus_parser(sub) -> None:
 
 
 def cmd_silver(args) -> int:
+    from infer.model_folder import is_model_folder
     from train.silver_set import build_silver
 
     config = load_config(args.config)
@@ -408,9 +409,9 @@ def cmd_silver(args) -> int:
     if out.resolve().is_relative_to(root) and not out.resolve().is_relative_to(root / "models"):
         raise DataError(f"--out {out}: silver quotes nothing but points into research-use text; keep it under models/ "
                         "(ignored by git) or outside the repository")
-    if args.tagger is not None and not (args.tagger / "chain_ie.json").is_file():
-        raise DataError(f"--tagger {args.tagger}: not a chain-ie model folder (no chain_ie.json); give one that "
-                        "`python -m train main` or `fit` wrote, e.g. models/chain-ie-ner-zh")
+    if args.tagger is not None and not is_model_folder(args.tagger):
+        raise DataError(f"--tagger {args.tagger}: not a chain-ie model folder; give one that `python -m train main` "
+                        "or `fit` wrote, e.g. models/chain-ie-ner-zh")
     meta = build_silver(config, out, args.max_paragraphs, args.seed, args.force, args.tagger, tuple(args.require))
     print(f"silver: {meta['paragraphs']} paragraphs (of {meta['paragraphs_found']} with a silver span) from "
           f"{meta['documents']} documents in {meta['seconds']} s")

@@ -49,9 +49,9 @@ def recipe_gazetteer(config: dict) -> Gazetteer:
     return mine_gazetteer([text for _, _, text in allowed_documents(archive, held_out_documents(config))])
 
 
-def _paragraphs(source: str, doc: int, text: str, functions) -> list[dict]:
-    """The stand-off lines of one document's paragraphs that hold a silver span."""
-    entities, decided = label_document(text, functions)
+def _line_rows(source: str, doc: int, text: str, entities: list, decided) -> list[dict]:
+    """The stand-off lines of one document's paragraphs (its lines) that hold one of `entities` (offsets
+    into `text`); decided(start, end, inside) gives a line's decided stretches, offsets into `text`."""
     rows = []
     pos = 0
     for line in text.split("\n"):
@@ -60,14 +60,24 @@ def _paragraphs(source: str, doc: int, text: str, functions) -> list[dict]:
         inside = [s for s in entities if start <= s.start and s.end <= end]
         if not inside:
             continue
-        known = [(max(start, s.start - 1), min(end, s.end + 1)) for s in inside]
-        known += [(s.start, s.end) for s in decided if start <= s.start and s.end <= end]
         rows.append({"id": f"{SOURCE_PREFIX[source]}{doc:04d}-{start}", "source": source, "doc": doc, "start": start,
                      "end": end, "sha256": sha256_text(line),
                      "spans": [{"id": f"s{i}", "start": s.start - start, "end": s.end - start, "label": s.label}
                                for i, s in enumerate(inside)],
-                     "relations": [], "decided": sorted([a - start, b - start] for a, b in known)})
+                     "relations": [], "decided": sorted([a - start, b - start] for a, b in decided(start, end, inside))})
     return rows
+
+
+def _paragraphs(source: str, doc: int, text: str, functions) -> list[dict]:
+    """The stand-off lines of one document's paragraphs that hold a silver span; decided are its spans
+    with one character either side and the functions' O decisions."""
+    entities, decided = label_document(text, functions)
+
+    def known(start: int, end: int, inside: list) -> list[tuple[int, int]]:
+        return [(max(start, s.start - 1), min(end, s.end + 1)) for s in inside] + [
+            (s.start, s.end) for s in decided if start <= s.start and s.end <= end]
+
+    return _line_rows(source, doc, text, entities, known)
 
 
 def _tagged_paragraphs(tagger, documents: list[tuple[str, int, str]]) -> list[dict]:
@@ -79,17 +89,7 @@ def _tagged_paragraphs(tagger, documents: list[tuple[str, int, str]]) -> list[di
     for batch in range(0, len(documents), 64):
         chunk = documents[batch : batch + 64]
         for (source, doc, text), tagged in zip(chunk, tagger.tag([prepare(f"{s}#{d}", t) for s, d, t in chunk])):
-            pos = 0
-            for line in text.split("\n"):
-                start, end = pos, pos + len(line)
-                pos = end + 1
-                inside = [e for e in tagged.entities if start <= e.start and e.end <= end]
-                if inside:
-                    rows.append({"id": f"{SOURCE_PREFIX[source]}{doc:04d}-{start}", "source": source, "doc": doc,
-                                 "start": start, "end": end, "sha256": sha256_text(line),
-                                 "spans": [{"id": f"s{i}", "start": e.start - start, "end": e.end - start,
-                                            "label": e.label} for i, e in enumerate(inside)],
-                                 "relations": [], "decided": [[0, end - start]]})
+            rows += _line_rows(source, doc, text, tagged.entities, lambda start, end, _: [(start, end)])
         if (batch // 64) % 16 == 15 or batch + len(chunk) == len(documents):  # about every 1,000 documents
             print(f"  {batch + len(chunk)}/{len(documents)} documents tagged, {len(rows)} paragraphs with a span",
                   file=sys.stderr)
