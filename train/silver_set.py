@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from infer.io import atomic_writer, write_json
-from infer.model_folder import file_sha256
+from infer.model_folder import file_sha256, weights_sha256
 from train.config import ConfigError
 from train.corpus import (SOURCE_PREFIX, Annotated, Passage, archive_documents, passage_text, read_standoff,
                           sha256_text)
@@ -110,7 +110,7 @@ def build_silver(config: dict, out: Path, max_paragraphs: int, seed: int, force:
     key = {"archive": {s: file_sha256(archive / s) for s in SOURCES}, "held_out": sorted(held_out),
            "max_paragraphs": max_paragraphs, "seed": seed, "require": sorted(require)}
     if tagger_dir is not None:  # a rebuild is due when the tagger's weights change
-        key["tagger"] = {w.name: file_sha256(w) for w in sorted(Path(tagger_dir).glob("*.safetensors"))}
+        key["tagger"] = weights_sha256(Path(tagger_dir))
     meta_path = out.with_name(out.name + ".meta.json")
     if not force and out.is_file() and meta_path.is_file() and json.loads(meta_path.read_text())["key"] == key:
         print(f"{out} is up to date (same archive, held-out documents and settings); --force rebuilds it",
