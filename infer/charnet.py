@@ -31,6 +31,9 @@ from infer.lac import PARTS as LAC_PARTS, LacFeatures
 from infer.lexicon import FLAGS, LexiconFeatures
 
 MODEL_TYPE = "chain-ie-charnet"
+# The training label of a character whose tag is unknown (partially labelled silver): the CRF
+# marginalises over it, the softmax loss skips it. -100 stays "not a character" ([CLS]/[SEP], padding).
+UNKNOWN = -2
 
 
 class CharNetConfig(PretrainedConfig):
@@ -74,21 +77,39 @@ class CRF(nn.Module):
         self.end = nn.Parameter(torch.zeros(num_tags))
 
     def nll(self, emissions: torch.Tensor, tags: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Mean negative log-likelihood; `mask` must be a left-aligned run of real tokens per row."""
+        """Mean negative log-likelihood; `mask` must be a left-aligned run of real tokens per row. A tag
+        of UNKNOWN (partially labelled silver) allows every tag there: the loss is then minus the log of
+        the total probability of the paths that agree with the known tags (a partial CRF), instead of
+        reading the unknown characters as O."""
         emissions = emissions.float()
+        unknown = tags == UNKNOWN
+        if not bool(unknown.any()):
+            log_z, score = self._forward(emissions, mask, tags)
+            return (log_z - score).mean()
+        allowed = unknown.unsqueeze(2) | (tags.clamp(min=0).unsqueeze(2)
+                                          == torch.arange(emissions.size(2), device=tags.device))
+        log_z, _ = self._forward(emissions, mask)
+        log_z_known, _ = self._forward(emissions.masked_fill(~allowed, -1e4), mask)
+        return (log_z - log_z_known).mean()
+
+    def _forward(self, emissions: torch.Tensor, mask: torch.Tensor,
+                 tags: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The forward algorithm: log of the summed exp-scores of all tag paths over each row's real
+        tokens [batch], and with `tags` the score of that one path, accumulated in the same loop."""
         batch = torch.arange(emissions.size(0), device=emissions.device)
-        score = self.start[tags[:, 0]] + emissions[batch, 0, tags[:, 0]]
+        score = None if tags is None else self.start[tags[:, 0]] + emissions[batch, 0, tags[:, 0]]
         alpha = self.start + emissions[:, 0]
         for t in range(1, emissions.size(1)):
             m = mask[:, t]
-            step = emissions[batch, t, tags[:, t]] + self.transitions[tags[:, t - 1], tags[:, t]]
-            score = score + step * m
+            if tags is not None:
+                step = emissions[batch, t, tags[:, t]] + self.transitions[tags[:, t - 1], tags[:, t]]
+                score = score + step * m
             nxt = torch.logsumexp(alpha.unsqueeze(2) + self.transitions + emissions[:, t].unsqueeze(1), dim=1)
             alpha = torch.where(m.unsqueeze(1).bool(), nxt, alpha)
-        last = mask.long().sum(1) - 1
-        score = score + self.end[tags[batch, last]]
-        log_z = torch.logsumexp(alpha + self.end, dim=1)
-        return (log_z - score).mean()
+        if tags is not None:
+            last = mask.long().sum(1) - 1
+            score = score + self.end[tags[batch, last]]
+        return torch.logsumexp(alpha + self.end, dim=1), score
 
     def viterbi(self, emissions: torch.Tensor, lengths: list[int]) -> list[list[int]]:
         """Best tag path of each sequence's first `lengths[i]` emissions [batch, time, tags]."""
@@ -170,9 +191,10 @@ class CharNetForTokenClassification(PreTrainedModel):
             if self.crf is not None:
                 # The CRF needs a tag at every real position: ignored positions ([CLS]/[SEP]) get O (id 0).
                 real = attention_mask.bool()
-                tags = torch.where(labels < 0, torch.zeros_like(labels), labels)
+                tags = torch.where((labels < 0) & (labels != UNKNOWN), torch.zeros_like(labels), labels)
                 loss = self.crf.nll(logits, tags, real.long())
             else:
+                labels = torch.where(labels == UNKNOWN, torch.full_like(labels, -100), labels)
                 loss = nn.functional.cross_entropy(logits.view(-1, logits.size(-1)).float(), labels.view(-1),
                                                    ignore_index=-100)
         return TokenClassifierOutput(loss=loss, logits=logits,

@@ -5,7 +5,7 @@ import pytest
 import torch
 from transformers import AutoModelForTokenClassification
 
-from infer.charnet import CRF, CharNetConfig, CharNetForTokenClassification
+from infer.charnet import CRF, UNKNOWN, CharNetConfig, CharNetForTokenClassification
 
 
 def small_net(crf: bool = False, keys: list[int] | None = None) -> CharNetForTokenClassification:
@@ -65,6 +65,52 @@ def test_crf_loss_is_the_negative_log_probability_of_the_gold_path():
         scores[path] = s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:]))
     log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
     assert nll.item() == pytest.approx((log_z - scores[(1, 0, 1)]).item(), abs=1e-5)
+
+
+def test_partial_crf_loss_sums_the_paths_that_agree_with_the_known_tags():
+    """Silver with unknown characters (UNKNOWN): the loss is -log of the summed probability of every path
+    through the known tags, over a padded batch; all-unknown costs nothing, all-known is the full-path loss."""
+    torch.manual_seed(3)
+    crf = CRF(3)
+    with torch.no_grad():
+        for p in crf.parameters():
+            p.normal_()
+    emissions = torch.randn(2, 4, 3)
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])
+    tags = torch.tensor([[2, UNKNOWN, 0, 0], [UNKNOWN, 1, UNKNOWN, UNKNOWN]])
+
+    def log_prob(row, n, keep):
+        scores = {}
+        for path in itertools.product(range(3), repeat=n):
+            s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[row, t, tag] for t, tag in enumerate(path))
+            scores[path] = s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:]))
+        log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
+        return torch.logsumexp(torch.stack([v for k, v in scores.items() if keep(k)]), 0) - log_z
+
+    with torch.no_grad():
+        expected = -(log_prob(0, 3, lambda k: k[0] == 2 and k[2] == 0) + log_prob(1, 4, lambda k: k[1] == 1)) / 2
+        assert crf.nll(emissions, tags, mask).item() == pytest.approx(expected.item(), abs=1e-5)
+        everything = torch.full((2, 4), UNKNOWN)
+        assert crf.nll(emissions, everything, mask).item() == pytest.approx(0.0, abs=1e-5)
+        known = torch.tensor([[2, 1, 0, 0], [0, 1, 2, 1]])
+        mixed = torch.tensor([[2, 1, 0, 0], [0, 1, 2, UNKNOWN]])
+        full = crf.nll(emissions, known, mask)
+        assert crf.nll(emissions, mixed, mask).item() < full.item()  # one unknown: more paths agree
+
+
+def test_unknown_labels_train_the_crf_and_are_skipped_by_the_softmax_loss():
+    ids = torch.tensor([[3, 5, 6, 7, 2]])
+    known = torch.tensor([[-100, 1, 2, 0, -100]])
+    unknown = torch.tensor([[-100, 1, UNKNOWN, UNKNOWN, -100]])
+    softmax = small_net(crf=False)
+    skipped = torch.tensor([[-100, 1, -100, -100, -100]])
+    assert softmax(input_ids=ids, labels=unknown).loss.item() == pytest.approx(
+        softmax(input_ids=ids, labels=skipped).loss.item())
+    net = small_net(crf=True)
+    loss = net(input_ids=ids, labels=unknown).loss
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(net.crf.transitions.grad).all()
+    assert loss.item() < net(input_ids=ids, labels=known).loss.item()
 
 
 @pytest.mark.parametrize("crf", [False, True])

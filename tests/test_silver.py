@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from infer.encoding import CharEncoder
-from train.align import IGNORE, example_features
+from infer.charnet import UNKNOWN
+from train.align import example_features
 from train.config import ConfigError, load_config
 from train.data import Example
 from train.silver import (Gazetteer, O, chain_lists, chain_names, chain_with_anchor, company_gazetteer, company_lists,
@@ -134,7 +135,7 @@ def test_unknown_characters_are_ignored_only_in_partially_labelled_examples():
     tags_full = example_features(full, encoder, label2id, 64, 16)[0][0].labels[1:-1]
     tags_partial = example_features(partial, encoder, label2id, 64, 16)[0][0].labels[1:-1]
     assert tags_full == [0] * 5 + [1] + [2] * 5 + [0]
-    assert tags_partial == [IGNORE] * 4 + [0, 1] + [2] * 5 + [0]
+    assert tags_partial == [UNKNOWN] * 4 + [0, 1] + [2] * 5 + [0]
 
 
 @pytest.mark.parametrize("intermediate, message", [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
+from infer.charnet import UNKNOWN
 from infer.decode import encode_bio
 from infer.encoding import CharEncoder, windows
 from infer.normalize import normalize
@@ -41,12 +42,13 @@ def token_spans(ex: Example, positions: list[int], norm) -> tuple[list[tuple[int
 
 
 def _unknown_ignored(tags: list[int], known: list[tuple[int, int]], origins: list[int], length: int) -> list[int]:
-    """Tags whose original character lies in no known stretch become IGNORE: partially labelled
-    silver says nothing about them, so the loss should not read them as O."""
+    """Tags whose original character lies in no known stretch become UNKNOWN: partially labelled
+    silver says nothing about them, so the loss should not read them as O (the CRF marginalises over
+    them, a softmax loss skips them)."""
     covered = bytearray(length)
     for a, b in known:
         covered[a : min(b, length)] = b"\x01" * (min(b, length) - a)
-    return [tag if covered[at] else IGNORE for tag, at in zip(tags, origins)]
+    return [tag if covered[at] else UNKNOWN for tag, at in zip(tags, origins)]
 
 
 def example_features(ex: Example, encoder: CharEncoder, label2id: dict[str, int], max_length: int,

@@ -24,7 +24,8 @@ DEFAULTS: dict = {
         # intermediate supervised NER before the gold, `epochs` epochs per stage: CLUENER mapped onto the
         # schema (skipped with a note when absent), then silver (a set `python -m train silver` wrote; both
         # may be set and run in that order). unknown_as: what the silver stage trains characters no
-        # labelling function decided about as: "O", or "ignore" (left out of the loss)
+        # labelling function decided about as: "O", or "ignore" (unknown: a CRF's loss sums over every
+        # tag there, a partial CRF; a softmax loss leaves them out)
         "intermediate": {"cluener": None, "silver": None, "epochs": 0, "unknown_as": "O"},
         # entity substitution (train/augment.py), names drawn from the training gold and, when given,
         # CLUENER train: `copies` substituted copies of the training paragraphs, and/or `swap`: the

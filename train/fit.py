@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 
+from infer.charnet import MODEL_TYPE, UNKNOWN, CharNetConfig, CharNetForTokenClassification
 from infer.encoding import CharEncoder
 from infer.io import check_writable, write_json
 from infer.model_folder import (MARKERS, METRICS_FILE, file_sha256, is_model_folder, move_into_place, new_staging,
@@ -64,8 +65,6 @@ def build_model(config: dict, schema: Schema):
         return _with_features(model.float(), tokenizer, m), tokenizer
     tokenizer = build_tokenizer()
     if m["arch"] == "charnet":
-        from infer.charnet import CharNetConfig, CharNetForTokenClassification
-
         return _with_features(CharNetForTokenClassification(CharNetConfig(
             vocab_size=len(tokenizer), char_dim=m["char_dim"], hidden=m["hidden"], layers=m["layers"],
             dropout=m["dropout"], crf=m["crf"], pad_token_id=tokenizer.pad_token_id, num_labels=len(tags),
@@ -106,8 +105,6 @@ def _with_features(model, tokenizer, m: dict):
 
 def _is_charnet(base: str) -> bool:
     """Whether a local encoder folder holds the project's CharNet (whose CRF/dropout the recipe sets)."""
-    from infer.charnet import MODEL_TYPE
-
     config = Path(base) / "config.json"
     return config.is_file() and json.loads(config.read_text(encoding="utf-8")).get("model_type") == MODEL_TYPE
 
@@ -222,6 +219,8 @@ def _intermediate(config: dict, stages: list[tuple[str, list[Example]]], model, 
     inter = config["data"]["intermediate"]
     for name, examples in stages:
         rows = training_rows(examples, encoder, label2id, config["model"])
+        if name == "silver" and inter["unknown_as"] == "ignore" and not isinstance(model, CharNetForTokenClassification):
+            rows = rows.map(_unknown_skipped, batched=True, desc="unknown characters")
         stage_args = args.__class__(**{
             **args.to_dict(), "output_dir": str(staging / "intermediate"), "num_train_epochs": inter["epochs"],
             "max_steps": config["training"]["max_steps"], "eval_strategy": "no", "save_strategy": "no",
@@ -232,6 +231,12 @@ def _intermediate(config: dict, stages: list[tuple[str, list[Example]]], model, 
         Trainer(model=model, args=stage_args, train_dataset=rows,
                 data_collator=DataCollatorForTokenClassification(tokenizer, label_pad_token_id=IGNORE)).train()
     return sum(len(examples) for _, examples in stages)
+
+
+def _unknown_skipped(batch: dict) -> dict:
+    """Labels with UNKNOWN as the Trainer's ignore index, for a model whose loss is transformers' own
+    cross-entropy (a BERT): skipping an unknown character is what a softmax loss can do with it."""
+    return {"labels": [[IGNORE if t == UNKNOWN else t for t in row] for row in batch["labels"]]}
 
 
 def _staging_dir(output: Path) -> Path:

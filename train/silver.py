@@ -3,7 +3,7 @@
 Each function reads one document and returns Spans in document offsets: entity spans under a schema
 label, and label `O` for candidates it looked at and turned down (a date, `全产业链` alone, a
 number-first count). The `O` decisions are what a silver stage with `unknown_as: ignore` still trains
-as O; every other character no function decided about is left out of its loss. `label_document`
+as O; every other character no function decided about is unknown to its loss (a partial CRF). `label_document`
 runs them all and resolves overlaps so the result obeys the guide (no overlap, no nesting).
 Silver is noisy by design: `python -m bench.silver` measures each function against the dev gold.
 """
