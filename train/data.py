@@ -41,7 +41,7 @@ class Example:
     relations: list[GoldRelation] = field(default_factory=list)
     raw_regions: list[dict] = field(default_factory=list)
     # silver with `unknown_as: ignore`: the [start, end) stretches whose labels are known; the loss
-    # skips every other character. None: every character is known (gold, CLUENER)
+    # sums over every tag of the other characters (partial CRF). None: every character is known (gold, CLUENER)
     known: list[tuple[int, int]] | None = None
 
 
