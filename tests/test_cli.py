@@ -211,6 +211,15 @@ def test_main_job_writes_the_model_card_it_printed(root, tmp_path, tiny_config, 
     assert summary[0].startswith("main job done in") and summary[2].startswith("dev micro-F1")
     assert all(line in printed for line in summary)
     assert len((tmp_path / "tiny" / "seed_records.jsonl").read_text(encoding="utf-8").splitlines()) == 5
+    # where it was trained: another CPU or torch build gives other weights from the same recipe
+    import torch
+    import transformers
+
+    env = json.loads((tmp_path / "tiny" / "metrics.json").read_text(encoding="utf-8"))["environment"]
+    assert env["torch"] == torch.__version__ and env["transformers"] == transformers.__version__
+    assert isinstance(env["threads"], int) and env["threads"] >= 1 and env["cpu"]
+    assert f"Trained with torch {torch.__version__}, transformers {transformers.__version__}, {env['threads']} threads, " \
+           f"on {env['cpu']}." in card
 
 
 def test_main_job_ships_an_fp16_copy_that_tags_like_the_model_and_keeps_its_card(root, tmp_path, tiny_config):

@@ -12,7 +12,7 @@ from pathlib import Path
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
 from infer.io import ON_INTERRUPT, OutputError, atomic_writer, exit_on_sigterm, refuse_overwriting, write_json
-from infer.model_folder import SHIPPED_MODEL, ModelError
+from infer.model_folder import METRICS_FILE, SHIPPED_MODEL, ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
@@ -266,10 +266,14 @@ def cmd_main(args) -> int:
 
 def write_model_card(output: Path, config_path: str, summary: list[str]) -> None:
     """MODEL/README.md: what the main job printed, word for word, so the figures quoted about a model
-    are the ones its own run produced (the project README's status points here)."""
+    are the ones its own run produced (the project README's status points here), and where it was
+    trained: the same recipe gives other weights on another CPU or torch build."""
+    env = json.loads((output / METRICS_FILE).read_text(encoding="utf-8")).get("environment")
+    where = (f"Trained with torch {env['torch']}, transformers {env['transformers']}, {env['threads']} threads, "
+             f"on {env['cpu']}.\n\n") if env else ""
     with atomic_writer(output / "README.md") as card:
         card.write(f"# {output.name}\n\nWritten by `python -m train main --config {config_path}`, "
-                   "which printed:\n\n```\n" + "\n".join(summary) + "\n```\n\n"
+                   "which printed:\n\n```\n" + "\n".join(summary) + "\n```\n\n" + where +
                    "Per-label tables: `metrics.json` (tagger), `relations/relations.json` (relations).\n")
 
 

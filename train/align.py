@@ -41,7 +41,7 @@ def token_spans(ex: Example, positions: list[int], norm) -> tuple[list[tuple[int
     return spans, lost
 
 
-def _unknown_ignored(tags: list[int], known: list[tuple[int, int]], origins: list[int], length: int) -> list[int]:
+def _unknown_marked(tags: list[int], known: list[tuple[int, int]], origins: list[int], length: int) -> list[int]:
     """Tags whose original character lies in no known stretch become UNKNOWN: partially labelled
     silver says nothing about them, so the loss should not read them as O (the CRF marginalises over
     them, a softmax loss skips them)."""
@@ -58,7 +58,7 @@ def example_features(ex: Example, encoder: CharEncoder, label2id: dict[str, int]
     spans, lost = token_spans(ex, positions, norm)
     tags = [label2id[t] for t in encode_bio(len(ids), spans)]
     if ex.known is not None:
-        tags = _unknown_ignored(tags, ex.known, [norm.origin[p] for p in positions], len(ex.text))
+        tags = _unknown_marked(tags, ex.known, [norm.origin[p] for p in positions], len(ex.text))
     feats = []
     for w in windows(len(ids), max_length - 2, stride):
         feats.append(Features(
