@@ -35,22 +35,32 @@ def test_a_sequence_gets_the_same_logits_alone_and_padded_in_a_batch():
     assert torch.allclose(alone, padded, atol=1e-5)
 
 
-def test_viterbi_finds_the_best_path_by_brute_force():
-    torch.manual_seed(1)
-    crf = CRF(3)
+def random_crf(seed: int, num_tags: int) -> CRF:
+    """A CRF with random transitions, start and end scores (a fresh one has zeros)."""
+    torch.manual_seed(seed)
+    crf = CRF(num_tags)
     with torch.no_grad():
         for p in crf.parameters():
             p.normal_()
+    return crf
+
+
+def path_scores(crf: CRF, emissions: torch.Tensor, row: int, n: int) -> dict[tuple, torch.Tensor]:
+    """Brute force: the score of every tag path over the first `n` emissions of `row`."""
+    scores = {}
+    for path in itertools.product(range(emissions.size(2)), repeat=n):
+        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[row, t, tag] for t, tag in enumerate(path))
+        scores[path] = s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:]))
+    return scores
+
+
+def test_viterbi_finds_the_best_path_by_brute_force():
+    crf = random_crf(1, 3)
     emissions = torch.randn(2, 4, 3)
-
-    def path_score(path):
-        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[0, t, tag] for t, tag in enumerate(path))
-        return float(s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:])))
-
     with torch.no_grad():
         for n in (4, 3, 1):  # shorter rows in the same batch ignore the emissions past their end
-            best = max(itertools.product(range(3), repeat=n), key=path_score)
-            assert crf.viterbi(emissions, [n, 4])[0] == list(best)
+            scores = path_scores(crf, emissions, 0, n)
+            assert crf.viterbi(emissions, [n, 4])[0] == list(max(scores, key=lambda k: float(scores[k])))
 
 
 def test_crf_loss_is_the_negative_log_probability_of_the_gold_path():
@@ -59,10 +69,7 @@ def test_crf_loss_is_the_negative_log_probability_of_the_gold_path():
     emissions = torch.randn(1, 3, 2)
     tags = torch.tensor([[1, 0, 1]])
     nll = crf.nll(emissions, tags, torch.ones(1, 3, dtype=torch.long))
-    scores = {}
-    for path in itertools.product(range(2), repeat=3):
-        s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[0, t, tag] for t, tag in enumerate(path))
-        scores[path] = s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:]))
+    scores = path_scores(crf, emissions, 0, 3)
     log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
     assert nll.item() == pytest.approx((log_z - scores[(1, 0, 1)]).item(), abs=1e-5)
 
@@ -70,20 +77,13 @@ def test_crf_loss_is_the_negative_log_probability_of_the_gold_path():
 def test_partial_crf_loss_sums_the_paths_that_agree_with_the_known_tags():
     """Silver with unknown characters (UNKNOWN): the loss is -log of the summed probability of every path
     through the known tags, over a padded batch; all-unknown costs nothing, all-known is the full-path loss."""
-    torch.manual_seed(3)
-    crf = CRF(3)
-    with torch.no_grad():
-        for p in crf.parameters():
-            p.normal_()
+    crf = random_crf(3, 3)
     emissions = torch.randn(2, 4, 3)
     mask = torch.tensor([[1, 1, 1, 0], [1, 1, 1, 1]])
     tags = torch.tensor([[2, UNKNOWN, 0, 0], [UNKNOWN, 1, UNKNOWN, UNKNOWN]])
 
     def log_prob(row, n, keep):
-        scores = {}
-        for path in itertools.product(range(3), repeat=n):
-            s = crf.start[path[0]] + crf.end[path[-1]] + sum(emissions[row, t, tag] for t, tag in enumerate(path))
-            scores[path] = s + sum(crf.transitions[a, b] for a, b in zip(path, path[1:]))
+        scores = path_scores(crf, emissions, row, n)
         log_z = torch.logsumexp(torch.stack(list(scores.values())), 0)
         return torch.logsumexp(torch.stack([v for k, v in scores.items() if keep(k)]), 0) - log_z
 
