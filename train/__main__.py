@@ -12,7 +12,7 @@ from pathlib import Path
 from infer.cli import ArgumentParser, positive_int
 from infer.inputs import InputError
 from infer.io import ON_INTERRUPT, OutputError, atomic_writer, exit_on_sigterm, refuse_overwriting, write_json
-from infer.model_folder import METRICS_FILE, SHIPPED_MODEL, ModelError
+from infer.model_folder import SHIPPED_MODEL, ModelError
 from infer.relations import RelationModelError
 from infer.schema import SchemaError, load_schema
 from train.config import ConfigError, load_config
@@ -258,17 +258,17 @@ def cmd_main(args) -> int:
                            f"({chosen['gold_entities']['micro avg']['support']} relations)")
     summary.insert(0, f"main job done in {(time.time() - started) / 60:.1f} min: model {output}, records {records}")
     print("\n".join(summary))
-    write_model_card(output, args.config, summary)
+    write_model_card(output, args.config, summary, metrics.get("environment"))
     if config["ship"]:
         print(f"shipped tagger (fp16) written to {ship(output, Path(config['ship']))}")
     return 0
 
 
-def write_model_card(output: Path, config_path: str, summary: list[str]) -> None:
+def write_model_card(output: Path, config_path: str, summary: list[str], env: dict | None) -> None:
     """MODEL/README.md: what the main job printed, word for word, so the figures quoted about a model
     are the ones its own run produced (the project README's status points here), and where it was
-    trained: the same recipe gives other weights on another CPU or torch build."""
-    env = json.loads((output / METRICS_FILE).read_text(encoding="utf-8")).get("environment")
+    trained (`env`, metrics.json's environment): the same recipe gives other weights on another CPU or
+    torch build."""
     where = (f"Trained with torch {env['torch']}, transformers {env['transformers']}, {env['threads']} threads, "
              f"on {env['cpu']}.\n\n") if env else ""
     with atomic_writer(output / "README.md") as card:
