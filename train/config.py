@@ -62,6 +62,9 @@ DEFAULTS: dict = {
         # batches of windows of similar length (about 2x faster CPU training of the BiLSTM; false: the
         # plain random sampler of models trained before 2026-12-06)
         "group_by_length": True,
+        # > 0: the saved weights are the mean of the weights at the end of every epoch from this one on
+        # (checkpoint averaging, train/average.py) instead of the best epoch's; 0: the best epoch's
+        "average_from_epoch": 0,
     },
     "output": None,  # the model folder; every recipe names it (or `fit --output`): no silent default
     "ship": None,  # `train main` also writes an fp16 copy of the model here (the shipped tagger)
@@ -92,6 +95,7 @@ NUMERIC: dict[str, tuple[type, float | None, float | None]] = {
     "training.weight_decay": (float, 0.0, 1.0),
     "training.warmup_ratio": (float, 0.0, 1.0),
     "training.patience": (int, 0, 10000),
+    "training.average_from_epoch": (int, 0, 10000),
 }
 
 
@@ -122,6 +126,9 @@ def check_numbers(config: dict, where: str) -> None:
     if not isinstance(config["training"]["group_by_length"], bool):
         raise ConfigError(f"{where}: training.group_by_length must be true or false, "
                           f"not {config['training']['group_by_length']!r}")
+    if config["training"]["average_from_epoch"] > config["training"]["epochs"]:
+        raise ConfigError(f"{where}: training.average_from_epoch ({config['training']['average_from_epoch']}) is after "
+                          f"the last epoch (training.epochs: {config['training']['epochs']})")
     steps = config["training"]["max_steps"]
     if not isinstance(steps, int) or isinstance(steps, bool) or not (steps == -1 or steps > 0):
         raise ConfigError(f"{where}: training.max_steps must be -1 (no cap) or a positive integer, not {steps!r}")

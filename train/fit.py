@@ -26,6 +26,7 @@ from infer.tagger import Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE
 from train.augment import augment, swap_names
+from train.average import EpochAverage
 from train.config import ConfigError
 from train.corpus import standoff_files
 from train.data import Example, export_files, load_cluener, load_examples
@@ -348,6 +349,24 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
     )
 
 
+def _averaged(trainer, average: EpochAverage | None, has_dev: bool) -> dict:
+    """Swap the mean of the late epochs' weights into the trained model (training.average_from_epoch);
+    the metrics entries that say which epochs and, with a dev set, the mean's dev window F1."""
+    if average is None:
+        return {}
+    epochs = average.apply(trainer.model)
+    if not epochs:
+        print(f"training stopped before epoch {average.first}: kept the best epoch's weights, no average",
+              file=sys.stderr)
+        return {"averaged_epochs": []}
+    out = {"averaged_epochs": epochs}
+    if has_dev:
+        out["averaged_dev_window_f1"] = trainer.evaluate()["eval_f1"]
+    print(f"weights: the mean of epochs {epochs[0]}-{epochs[-1]}"
+          + (f" (dev window F1 {out['averaged_dev_window_f1']:.4f})" if has_dev else ""), file=sys.stderr)
+    return out
+
+
 def _data_hashes(config: dict, stages: list[str], augmented: list[Example]) -> dict[str, str]:
     """SHA-256 of every file the model learnt from: exports, stand-off corpus (gold_files), the
     intermediate stages' CLUENER and silver files (when used), a local pretrained encoder's weights,
@@ -421,10 +440,14 @@ def fit(config: dict) -> Path:
             compute_metrics=metrics_fn(dict(enumerate(schema.bio_tags)), schema.label_names, model),
             callbacks=[EarlyStoppingCallback(early_stopping_patience=t["patience"])] if has_dev else [],
         )
+        average = EpochAverage(t["average_from_epoch"]) if t["average_from_epoch"] else None
+        if average:
+            trainer.add_callback(average)
         # hashed before training: a data file edited while the model trains must not be recorded as its data
         hashes = _data_hashes(config, [name for name, _ in stages], augmented)
         intermediate_rows = _intermediate(config, stages, model, tokenizer, encoder, label2id, staging, args)
         result = trainer.train()
+        averaged = _averaged(trainer, average, has_dev)
         if not trainer.is_world_process_zero():  # torchrun/accelerate: rank 0 alone writes the folder
             trainer.accelerator.wait_for_everyone()
             return output
@@ -443,6 +466,7 @@ def fit(config: dict) -> Path:
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
             "train_loss": round(float(result.training_loss), 4),
             "best_dev_window_f1": trainer.state.best_metric,
+            **averaged,
             "train_seconds": round(time.time() - started, 1),
             "device": "cuda" if cuda else "cpu",
             "processes": trainer.args.world_size,
