@@ -350,6 +350,15 @@ def test_a_threshold_holding_for_each_listed_company_links_to_each(text, spans, 
      {("项目总投资1.47亿元", "丁正食品", "MEASURES")}),
     # a place before the company is no appositive: 组建北京X stays an object
     ("组建北京戊据集团，数字经济增加值增长8.7%。", [("戊据集团", "COMPANY"), ("数字经济增加值增长8.7%", "METRIC")], set()),
+    # the company's kind (外资企业, 跨国企业, 民营企业 …) or origin (来自<place>的) before it, and 预计(全年)
+    ("在本地，外资企业甲诺菲不久前宣布投资8亿欧元建设新基地。", [("甲诺菲", "COMPANY"), ("投资8亿欧元", "METRIC")],
+     {("投资8亿欧元", "甲诺菲", "MEASURES")}),
+    ("来自瑞典的乙沃克集团宣布增资3亿元，扩建生产线。", [("乙沃克集团", "COMPANY"), ("增资3亿元", "METRIC")],
+     {("增资3亿元", "乙沃克集团", "MEASURES")}),
+    ("预计全年丙网投资将超过5000亿元。", [("丙网", "COMPANY"), ("投资将超过5000亿元", "METRIC")],
+     {("投资将超过5000亿元", "丙网", "MEASURES")}),
+    # ... but a kind after a verb is still the verb's object: the later figure is the region's
+    ("培育民营企业丁达，全县工业增加值增长6%。", [("丁达", "COMPANY"), ("工业增加值增长6%", "METRIC")], set()),
 ])
 def test_subjects_after_an_appositive_by_or_a_heading(text, spans, expected):
     assert rule_pairs(text, spans) == expected
