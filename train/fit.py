@@ -26,7 +26,7 @@ from infer.tagger import Tagger
 from infer.schema import Schema, load_schema
 from train.align import IGNORE
 from train.augment import augment, swap_names
-from train.average import EpochAverage
+from train.average import KEEP_WITHIN, EpochAverage
 from train.config import ConfigError
 from train.corpus import standoff_files
 from train.data import Example, export_files, load_cluener, load_examples
@@ -350,19 +350,28 @@ def _training_arguments(t: dict, staging: Path, has_dev: bool):
 
 
 def _averaged(trainer, average: EpochAverage | None, has_dev: bool) -> dict:
-    """Swap the mean of the late epochs' weights into the trained model (training.average_from_epoch);
-    the metrics entries that say which epochs and, with a dev set, the mean's dev window F1."""
+    """Swap the mean of the late epochs' weights into the trained model (training.average_from_epoch),
+    unless its dev window F1 falls more than KEEP_WITHIN below the best epoch's (little data: the first
+    epochs are untrained), and say which weights were kept in the metrics entries returned."""
     if average is None:
         return {}
-    epochs = average.apply(trainer.model)
-    if not epochs:
+    before = average.apply(trainer.model)
+    if before is None:
         print(f"training stopped before epoch {average.first}: kept the best epoch's weights, no average",
               file=sys.stderr)
-        return {"averaged_epochs": []}
-    out = {"averaged_epochs": epochs}
+        return {"averaged_epochs": [], "average_kept": False}
+    epochs = f"epochs {average.epochs[0]}-{average.epochs[-1]}"
+    out = {"averaged_epochs": list(average.epochs), "average_kept": True}
     if has_dev:
-        out["averaged_dev_window_f1"] = trainer.evaluate()["eval_f1"]
-    print(f"weights: the mean of epochs {epochs[0]}-{epochs[-1]}"
+        out["averaged_dev_window_f1"] = f1 = trainer.evaluate()["eval_f1"]
+        best = trainer.state.best_metric
+        if best is not None and f1 < best - KEEP_WITHIN:
+            average.restore(trainer.model, before)
+            out["average_kept"] = False
+            print(f"weights: the best epoch's (dev window F1 {best:.4f}); the mean of {epochs} scored {f1:.4f}, "
+                  f"more than {KEEP_WITHIN} below", file=sys.stderr)
+            return out
+    print(f"weights: the mean of {epochs}"
           + (f" (dev window F1 {out['averaged_dev_window_f1']:.4f})" if has_dev else ""), file=sys.stderr)
     return out
 
