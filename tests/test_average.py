@@ -33,7 +33,7 @@ def test_the_mean_of_the_epochs_from_the_first_averaged_one_is_loaded_and_intege
     assert torch.equal(net.linear.weight, torch.full((2, 2), 3.0))
     assert torch.equal(net.linear.bias, torch.full((2,), -3.0))
     assert net.keys.tolist() == [2**40 + 1, 7]
-    EpochAverage.restore(net, before)  # what fit does when the mean scores too far below the best epoch
+    net.load_state_dict(before)  # what fit does when the mean scores too far below the best epoch
     assert torch.equal(net.linear.weight, torch.full((2, 2), 6.0)) and net.keys.tolist() == [2**40 + 1, 7]
 
 

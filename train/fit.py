@@ -366,7 +366,7 @@ def _averaged(trainer, average: EpochAverage | None, has_dev: bool) -> dict:
         out["averaged_dev_window_f1"] = f1 = trainer.evaluate()["eval_f1"]
         best = trainer.state.best_metric
         if best is not None and f1 < best - KEEP_WITHIN:
-            average.restore(trainer.model, before)
+            trainer.model.load_state_dict(before)
             out["average_kept"] = False
             print(f"weights: the best epoch's (dev window F1 {best:.4f}); the mean of {epochs} scored {f1:.4f}, "
                   f"more than {KEEP_WITHIN} below", file=sys.stderr)
