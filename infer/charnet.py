@@ -12,11 +12,11 @@ and right neighbour is looked up inside the model from a sorted table of known b
 (`left_id * vocab_size + right_id`), so callers need no second tokenizer. An optional CRF layer
 learns tag transitions; `logits` stay the per-token emissions either way. An optional frozen
 feature layer (`lac_dim`, `lac_part`, infer/lac.py) adds Baidu LAC's BiGRU states (its top or first
-layer's), or only its character embedding, to the BiLSTM's input; its weights are saved with the model's, so the tagger folder stays
-self-contained. Optional lexicon
-features (`lexicon_dim`, infer/lexicon.py) add B/M/E/S flags per lexicon category, matched from
-`input_ids` against word-key tables that are buffers of the model. The BiLSTM input's columns are
-[chars, bigrams, LAC?, lexicon?] in that order.
+layer's), or only its character embedding, to the BiLSTM's input; its weights are saved with the
+model's, so the tagger folder stays self-contained. Optional lexicon features (`lexicon_dim`,
+infer/lexicon.py) add B/M/E/S flags per lexicon category, matched from `input_ids` against word-key
+tables that are buffers of the model. The BiLSTM input's columns are [chars, bigrams, LAC?, lexicon?]
+in that order.
 """
 from __future__ import annotations
 
