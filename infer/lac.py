@@ -107,9 +107,6 @@ def load_lac(folder: Path, with_tags: bool = False, part: str = "states") -> Lac
     info = read_info(folder)
     state = load_file(str(Path(folder) / WEIGHTS_FILE))
     module = LacFeatures(state["embedding.weight"].size(0), len(info["tags"]) if with_tags else 0, part)
-    layers = PARTS[part][1]
-    state = {k: v for k, v in state.items()
-             if not (k.startswith("emissions.") and not with_tags)
-             and not (k.startswith("gru.") and int(k.split("_l")[1][0]) >= layers)}
-    module.load_state_dict(state)
+    wanted = module.state_dict().keys()  # the part's layers (and the emissions with_tags): the rest stays unread
+    module.load_state_dict({k: v for k, v in state.items() if k in wanted})
     return module.requires_grad_(False).eval()
