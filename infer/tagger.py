@@ -21,6 +21,7 @@ from infer.model_folder import load_tagger_parts
 from infer.schema import Schema
 from infer.postedit import post_edit
 from infer.spans import Span
+from infer.start_reranker import StartReranker
 
 # Windows tagged per pool: enough batches that sorting by length inside a pool keeps padding low,
 # few enough that a pool's ids, tags and probabilities are a fixed amount of memory.
@@ -73,6 +74,8 @@ class Tagger:
         self.model_dir = model_dir
         self.max_length, self.stride, self.batch_size = max_length, stride, batch_size
         self.schema = schema
+        # a folder's METRIC start reranker (infer/start_reranker.py), run after the post-edits
+        self.reranker = StartReranker.load(model_dir) if model_dir is not None and schema is not None else None
         self.tokenizer, self.encoder = tokenizer, CharEncoder(tokenizer)
         self.model = model.eval()
         self.device = next(model.parameters()).device
@@ -153,6 +156,8 @@ class Tagger:
                 doc.entities.append(Span(start, end, span.label, doc.text[start:end], round(span.score, 4), f"e{n}"))
             if self.schema is not None:  # a model folder's tagger (not another label set's): the guide's post-edits
                 doc.entities = post_edit(doc.text, doc.entities, self.schema)
+            if self.reranker is not None:
+                doc.entities = self.reranker(doc.text, doc.entities)
         return docs
 
     def predict(self, texts: list[str]) -> list[list[Span]]:

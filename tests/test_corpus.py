@@ -191,6 +191,7 @@ def test_the_learning_curve_recipe_is_the_main_jobs_without_its_cluener_stage(ro
     assert curve["data"].pop("intermediate") == {"cluener": None, "epochs": 0} and default["data"].pop("intermediate")
     assert default.pop("ship") and "ship" not in curve
     default.pop("output"), curve.pop("output")
+    assert default["model"].pop("metric_reranker") == 3.0  # the curve was measured before the reranker
     assert curve == default
 
 

@@ -184,6 +184,7 @@ def read_recipe(root: Path, *parts: str) -> dict:
 def test_the_lac_ablation_recipes_are_the_default_with_another_part(root, recipe, part):
     default, ablation = read_recipe(root, "default.yaml"), read_recipe(root, "ablation", f"{recipe}.yaml")
     assert default["model"]["lac"] == "models/lac-zh" and default["model"].pop("lac_part") == "first-layer"
+    assert default["model"].pop("metric_reranker") == 3.0  # measured on the tagger alone: not in the ablation rows
     assert ablation["model"].pop("lac_part") == part and ablation.pop("output") == f"models/{recipe}"
     default.pop("output")
     assert default.pop("ship") and "ship" not in ablation  # an ablation never replaces the shipped tagger
@@ -193,6 +194,7 @@ def test_the_lac_ablation_recipes_are_the_default_with_another_part(root, recipe
 def test_the_no_lac_recipe_is_the_default_without_lac(root):
     default, ablation = read_recipe(root, "default.yaml"), read_recipe(root, "ablation", "no-lac.yaml")
     assert default["model"].pop("lac") == "models/lac-zh" and default["model"].pop("lac_part") == "first-layer"
+    assert default["model"].pop("metric_reranker") == 3.0
     assert ablation.pop("output") == "models/no-lac" and default.pop("output") == "models/default"
     assert default.pop("ship") and "ship" not in ablation
     assert ablation == default

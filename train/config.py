@@ -46,6 +46,9 @@ DEFAULTS: dict = {
         "lac_part": "states",
         # charnet only: a `python -m train lexicon` folder; B/M/E/S flags of its word categories join the BiLSTM input
         "lexicon": None,
+        # the tagger-start weight of a METRIC start reranker fitted on the training split's gold
+        # (infer/start_reranker.py); null: none
+        "metric_reranker": None,
         "layers": 4,
         "hidden": 256,
         "heads": 4,
@@ -131,6 +134,11 @@ def check_numbers(config: dict, where: str) -> None:
     if config["training"]["average_from_epoch"] > config["training"]["epochs"]:
         raise ConfigError(f"{where}: training.average_from_epoch ({config['training']['average_from_epoch']}) is after "
                           f"the last epoch (training.epochs: {config['training']['epochs']})")
+    reranker = config["model"]["metric_reranker"]
+    if reranker is not None and (not isinstance(reranker, (int, float)) or isinstance(reranker, bool)
+                                 or not 0 <= reranker <= 100):
+        raise ConfigError(f"{where}: model.metric_reranker must be null (none) or a number between 0 and 100 "
+                          f"(the weight of the tagger's own start), not {reranker!r}")
     steps = config["training"]["max_steps"]
     if not isinstance(steps, int) or isinstance(steps, bool) or not (steps == -1 or steps > 0):
         raise ConfigError(f"{where}: training.max_steps must be -1 (no cap) or a positive integer, not {steps!r}")

@@ -470,6 +470,13 @@ def fit(config: dict) -> Path:
             from train.lexicon import copy_notice as copy_lexicon_notice
 
             copy_lexicon_notice(Path(config["model"]["lexicon"]), staging)
+        if config["model"]["metric_reranker"] is not None:  # before the held-out tables: the folder's tagger uses it
+            from train.start_reranker import train_start_reranker
+
+            reranker = train_start_reranker(train_ex, schema.label_for("metric"), config["model"]["metric_reranker"],
+                                            t["seed"])
+            if reranker is not None:
+                reranker.save(staging)
         metrics = {
             "train_paragraphs": len(train_ex), "augmented_paragraphs": len(augmented), "dev_paragraphs": len(dev_ex),
             "train_windows": len(train_ds), "intermediate_sentences": intermediate_rows, "epochs_run": round(float(trainer.state.epoch or 0), 2),
