@@ -27,8 +27,6 @@ import torch
 from bench.corpus import RESULTS, ROOT
 from infer.cli import ArgumentParser
 from infer.io import write_json
-from infer.spans import Span
-from infer.start_reranker import StartReranker, candidate_starts
 
 LAMBDAS = (0.0, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0)
 ALPHAS = (0.0, 0.1, 0.3, 1.0, 3.0)
@@ -81,26 +79,6 @@ def span_log_probs(crf, emissions: Emissions, starts: list[int], end: int, begin
     return (constrained - log_z).tolist()
 
 
-def rerank(text: str, spans: list[Span], reranker: StartReranker, alpha: float, log_probs) -> list[Span]:
-    """`reranker`'s choice of each METRIC's start with `alpha` times the CRF term added (`log_probs(starts,
-    end)`, None: left out for that span): the shipped reranker when alpha is 0."""
-    if not alpha:
-        return reranker(text, spans)
-    out: list[Span] = []
-    for span in spans:
-        if span.label == reranker.label:
-            floor = out[-1].end if out else 0
-            starts = [s for s in candidate_starts(text, span.start, span.end) if s >= floor]
-            crf = log_probs(starts, span.end) or [0.0] * len(starts)
-            scores = [reranker.score(text, s, span.end) + reranker.tagger_weight * (s == span.start) + alpha * c
-                      for s, c in zip(starts, crf)]
-            best = starts[max(range(len(starts)), key=scores.__getitem__)]
-            if best != span.start:
-                span = Span(best, span.end, span.label, text[best : span.end], span.score, span.id)
-        out.append(span)
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = ArgumentParser(prog="python -m bench.metric_reranker", description=__doc__)
     parser.add_argument("--config", default="configs/default.yaml", help="recipe whose splits are used (default: %(default)s)")
@@ -139,13 +117,19 @@ def main(argv: list[str] | None = None) -> int:
     emissions = [Emissions(tagger, ex.text) for ex in dev]
     table = score_predictions(dev, base, labels)
     print(f"tagger alone: dev {label} F1 {table[label]['f1']:.4f}, micro {table['micro avg']['f1']:.4f}")
+    begin, inside = tag_ids[f"B-{label}"], tag_ids[f"I-{label}"]
+
+    def crf_term(emitted: Emissions, alpha: float):
+        def added(starts: list[int], end: int) -> list[float]:
+            log_probs = span_log_probs(crf, emitted, starts, end, begin, inside)
+            return [alpha * p for p in log_probs] if log_probs else [0.0] * len(starts)
+        return added
+
     rows = []
     for lam in args.lambdas:
         for alpha in args.alphas:
             reranker.tagger_weight = lam
-            reranked = [rerank(ex.text, spans, reranker, alpha,
-                               lambda starts, end, e=e: span_log_probs(crf, e, starts, end, tag_ids[f"B-{label}"],
-                                                                      tag_ids[f"I-{label}"]))
+            reranked = [reranker(ex.text, spans, crf_term(e, alpha) if alpha else None)
                         for ex, spans, e in zip(dev, base, emissions)]
             scored = score_predictions(dev, reranked, labels)
             diff = difference_intervals(dev, reranked, base, labels)

@@ -9,14 +9,16 @@ moves only where the context speaks clearly against it. The model folder keeps i
 
 Measured with `python -m bench.metric_reranker` (dev only; figures in the shipped model's card): with
 tagger_weight 3 the three LAC seeds' dev METRIC F1 rose by 0.0057, 0.0094 and 0.0057 (3-5 starts fixed,
-none broken on seed 42); weights 2.5-4 gave +0.0019 to +0.0094, 0-1 lost up to 0.03 (the context
-model alone is far weaker than the tagger). Adding the tagger's CRF span marginal as a third term
-gained one or two spans more on dev, at the cost of a constrained forward pass per METRIC: not used.
+none broken on seed 42); on seed 42, weights 2.5-4 gave +0.0019 to +0.0057, 0-1 lost up to 0.034 (the
+context model alone is far weaker than the tagger). The tagger's CRF span marginal as a third term scored
+one span more on seeds 43 and 44 and one less on seed 42, at the cost of a constrained forward pass per
+METRIC: not used.
 """
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,15 +76,20 @@ class StartReranker:
     def score(self, text: str, start: int, end: int) -> float:
         return sum(self.weights.get(f, 0.0) for f in start_features(text, start, end))
 
-    def __call__(self, text: str, spans: list[Span]) -> list[Span]:
+    def __call__(self, text: str, spans: list[Span],
+                 extra: Callable[[list[int], int], list[float]] | None = None) -> list[Span]:
         """`spans` (in text order) with each `label` span's start moved to its best candidate, never into
-        the span before it; ids, scores and order are kept."""
+        the span before it; ids, scores and order are kept. `extra(starts, end)`, when given, adds a score
+        to each candidate (bench.metric_reranker's CRF term)."""
         out: list[Span] = []
         for span in spans:
             if span.label == self.label:
                 floor = out[-1].end if out else 0
                 starts = [s for s in candidate_starts(text, span.start, span.end) if s >= floor]
-                best = max(starts, key=lambda s: self.score(text, s, span.end) + self.tagger_weight * (s == span.start))
+                added = extra(starts, span.end) if extra else [0.0] * len(starts)
+                scores = [self.score(text, s, span.end) + self.tagger_weight * (s == span.start) + a
+                          for s, a in zip(starts, added)]
+                best = starts[scores.index(max(scores))]
                 if best != span.start:
                     span = Span(best, span.end, span.label, text[best : span.end], span.score, span.id)
             out.append(span)
