@@ -339,3 +339,18 @@ def test_a_speaker_in_a_report_header_starts_after_the_meeting_words():
     items = [("议上市人民政府市长赵一明", "OFFICIAL", 0.8), ("上海市市长钱二平", "OFFICIAL", 0.9)]
     got = post_edit(text, spans_in(text, items), SCHEMA)
     assert [s.text for s in got if s.label == "OFFICIAL"] == ["市人民政府市长赵一明", "上海市市长钱二平"]
+
+
+def test_a_named_chain_opening_a_metric_is_split_off_and_a_generic_opener_stays():
+    # the guide: a named chain keeps its suffix, a METRIC starts at its indicator, spans never nest
+    text = ("今年，梅花鹿全产业链产值达到80亿元，“乡土味”全产业链总产值达342亿元，全产业链产值突破60亿元，"
+            "省级重点产业链营收达到84亿元，累计培育全产业链产值超10亿元的集群13个。")
+    spans = spans_in(text, [("梅花鹿全产业链产值达到80亿元", "METRIC", 0.9), ("“乡土味”全产业链总产值达342亿元", "METRIC", 0.9),
+                            ("全产业链产值突破60亿元", "METRIC", 0.9), ("省级重点产业链营收达到84亿元", "METRIC", 0.9),
+                            ("累计培育全产业链产值超10亿元的集群13个", "METRIC", 0.9)])
+    edited = post_edit(text, spans, SCHEMA)
+    assert [(s.text, s.label) for s in edited] == [
+        ("梅花鹿全产业链", "CHAIN"), ("产值达到80亿元", "METRIC"), ("“乡土味”全产业链", "CHAIN"), ("总产值达342亿元", "METRIC"),
+        ("全产业链产值突破60亿元", "METRIC"), ("省级重点产业链营收达到84亿元", "METRIC"),
+        ("累计培育全产业链产值超10亿元的集群13个", "METRIC")]
+    assert all(text[s.start:s.end] == s.text for s in edited)

@@ -514,3 +514,14 @@ def test_a_company_naming_a_cluster_is_no_subject():
     # the tagger's slip on a place (two cities' short names before 集群); the cluster is the subject
     text = "如今，甲德高端能源装备集群已具备水电、火电、风电等领域的全产业链能力，年产值突破900亿元。"
     assert rule_pairs(text, [("甲德", "COMPANY"), ("年产值突破900亿元", "METRIC")]) == set()
+
+
+def test_a_chain_split_off_the_metric_it_opened_is_measured_by_it():
+    from infer.postedit import post_edit
+
+    text = "今年，人参全产业链产值增长30.5%，带动农户增收。"
+    start = text.index("人参")
+    tagged = [Span(start, start + len("人参全产业链产值增长30.5%"), "METRIC", "人参全产业链产值增长30.5%", 0.9)]
+    edited = post_edit(text, tagged, SCHEMA)
+    assert [(s.text, s.label) for s in edited] == [("人参全产业链", "CHAIN"), ("产值增长30.5%", "METRIC")]
+    assert rule_pairs(text, [(s.text, s.label) for s in edited]) == {("产值增长30.5%", "人参全产业链", "MEASURES")}
