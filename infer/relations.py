@@ -42,6 +42,8 @@ ANCHOR_CUE = re.compile(r"[链鏈]主")  # the seeds include a traditional-scrip
 LEADER_CUE = re.compile(r"[链鏈][长長]")
 DEPUTY = re.compile(r"^[^链鏈]{0,2}副(?:[总總])?[链鏈][长長]")
 MEMBER_CUE = re.compile(r"加入|融入|入链|纳入|配套|进入|链上")
+# A company the text introduces as one of a chain's companies (这家“华龙一号”产业链上的企业——X, Y产业链配套企业X).
+MEMBER_INTRO = re.compile(r"(?:上|中)?的?(?:重点|配套|骨干|核心)?(?:企业|公司)(?:——|—|：|:)?")
 MAX_GAP = 30
 # Tokens allowed between the two spans of a candidate pair. Measured on the gold (all five
 # documents, model tokens after normalisation): 39 relations, gaps 0..123, median 22; a cap of 30
@@ -114,7 +116,8 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
             if ANCHOR_CUE.search(gap) or (named and not names_next and company.start < chain.start) or (
                     ANCHOR_CUE.search(before) and chain.start < company.start):
                 add(company, chain, anchors)
-            elif MEMBER_CUE.search(gap) and company.start < chain.start and not _named_anchor(text, company):
+            elif (MEMBER_CUE.search(gap) and company.start < chain.start or chain.start < company.start
+                  and MEMBER_INTRO.fullmatch(gap)) and not _named_anchor(text, company):
                 add(company, chain, member_of)
     for group in _coordinated(text, companies):
         after, before = text[group[-1].end : group[-1].end + 12], text[max(0, group[0].start - 12) : group[0].start]

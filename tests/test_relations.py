@@ -2,6 +2,7 @@
 rule fallback, on an untrained tiny encoder (a real model folder, built in a second)."""
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -428,6 +429,13 @@ def test_anchors_statements_name_the_right_company(text, spans, expected):
      {("甲钢铁", "高端金属材料产业链", "MEMBER_OF"), ("乙纺织", "纺织服装产业链", "MEMBER_OF")}),
     ("全市重点产业链链主企业名单\n序号\t链主企业\t所属重点产业链\n1\t甲钢铁\t高端金属材料产业链",
      [("甲钢铁", "COMPANY"), ("高端金属材料产业链", "CHAIN")], {("甲钢铁", "高端金属材料产业链", "ANCHORS")}),
+    # a company introduced as one of the chain's companies; a 链主 so introduced is no member
+    ("记者来到了这家“核电装备”产业链上的企业——甲精密。", [("“核电装备”产业链", "CHAIN"), ("甲精密", "COMPANY")],
+     {("甲精密", "“核电装备”产业链", "MEMBER_OF")}),
+    ("走访新能源汽车产业链配套企业乙电子。", [("新能源汽车产业链", "CHAIN"), ("乙电子", "COMPANY")],
+     {("乙电子", "新能源汽车产业链", "MEMBER_OF")}),
+    ("走访新能源汽车产业链链主企业丙汽车。", [("新能源汽车产业链", "CHAIN"), ("丙汽车", "COMPANY")],
+     {("丙汽车", "新能源汽车产业链", "ANCHORS")}),
 ])
 def test_member_of_statements_and_tables(text, spans, expected):
     assert rule_pairs(text, spans) == expected
@@ -525,3 +533,48 @@ def test_a_chain_split_off_the_metric_it_opened_is_measured_by_it():
     edited = post_edit(text, tagged, SCHEMA)
     assert [(s.text, s.label) for s in edited] == [("人参全产业链", "CHAIN"), ("产值增长30.5%", "METRIC")]
     assert rule_pairs(text, [(s.text, s.label) for s in edited]) == {("产值增长30.5%", "人参全产业链", "MEASURES")}
+
+
+ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "zh-gov-reports"
+
+
+@pytest.mark.skipif(not ARCHIVE.is_dir(), reason="../shared/data absent: the corpus passages cannot be materialised")
+def test_rules_on_the_corpus_real_statements_of_anchors_members_and_chain_metrics():
+    """Real sentences, read stand-off from the corpus gold outside the test split (rules are not tuned on it): every
+    passage with a 链主 (ANCHORS) or membership
+    (MEMBER_OF) statement, and every named chain right before the metric that measures it (人参全产业链 + 产值增长…).
+    With the gold entities the rules find every ANCHORS and every such chain MEASURES, and every ANCHORS or
+    MEMBER_OF they find is in the gold (one of the two MEMBER_OF statements, 以X领跑41家企业…延伸出…产业链, stays
+    beyond them; 这家Y产业链上的企业——X is found)."""
+    from infer.postedit.chain import CHAIN_OPENER, named_chain
+    from train.corpus import load_corpus
+
+    from train.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    test_docs = set(load_config(root / "configs" / "default.yaml")["data"]["test_docs"])
+    examples = [ex for ex in load_corpus([root / "annotations" / "corpus"], ARCHIVE) if ex.doc not in test_docs]
+
+    def chain_metrics(ex: Example) -> set[tuple[str, str]]:
+        spans = sorted(ex.spans, key=lambda s: s.start)
+        return {(b.id, a.id) for a, b in zip(spans, spans[1:]) if a.label == "CHAIN" and b.label == "METRIC"
+                and b.start == a.end and (m := CHAIN_OPENER.match(ex.text[a.start:b.end])) is not None
+                and m.end() == a.end - a.start and named_chain(m.group(1))}
+
+    roles, found_members, chain_pairs = 0, 0, 0
+    for ex in examples:
+        gold = {(r.source, r.target, r.type) for r in ex.relations}
+        wanted = {g for g in gold if g[2] != "MEASURES"}
+        pairs = chain_metrics(ex)
+        if not wanted and not pairs:
+            continue
+        doc = prepare(ex.doc, ex.text, [Paragraph(0, 0, ex.text)])
+        doc.entities = list(ex.spans)
+        predicted = {(r.source, r.target, r.type) for r in rule_relations(doc, SCHEMA)}
+        assert {p for p in predicted if p[2] != "MEASURES"} <= wanted, ex.doc
+        assert {g for g in wanted if g[2] == "ANCHORS"} <= predicted, ex.doc
+        assert {(a, b, "MEASURES") for a, b in pairs} <= predicted, ex.doc
+        roles += len(wanted)
+        found_members += len({g for g in wanted if g[2] == "MEMBER_OF"} & predicted)
+        chain_pairs += len(pairs)
+    assert roles >= 4 and found_members >= 1 and chain_pairs >= 25
