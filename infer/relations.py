@@ -141,17 +141,23 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
         add(company, chain, anchors if is_anchor else member_of)
     for chain in chains:
         tail = text[chain.end : chain.end + 4]
+        official = _nearest(officials, chain, text, before=False)  # Y产业链由X任链长 (not 任副链长)
+        if official is not None and _gap(text, official, chain) == "由":
+            if re.match(r"(?:担任|出任|任)(?:[总總])?[链鏈][长長]", text[official.end : official.end + 5]):
+                add(official, chain, leads)
+            continue
         if not LEADER_CUE.search(tail) or DEPUTY.match(tail):  # a deputy (副链长, 副总链长) is no leader
             continue
-        official = _nearest(officials, chain, text, before=True)  # X担任Y产业链（总）链长
-        if official is not None and re.search(r"(?:担任|出任|任|为)$", _gap(text, official, chain)):
+        official = _nearest(officials, chain, text, before=True)  # X担任/是/作为Y产业链（总）链长, X（Y产业链链长）
+        if official is not None and (re.search(r"(?:担任|出任|任|为|是)$", _gap(text, official, chain)) or (
+                re.fullmatch(r"[（(]", _gap(text, official, chain)) and re.match(r"[^）)]{0,3}[链鏈][长長][）)]", tail))):
             add(official, chain, leads)
             continue
         official = _nearest(officials, chain, text, before=False)  # Y产业链链长、市委副书记X
-        # the official must follow the title directly, and not be the subject of a 任 of its own
-        # (…任Y产业链总链长，副市长Z任副总链长: Z is the deputy)
-        if official is not None and re.fullmatch(r"[\s、，,：:]*", text[chain.end + LEADER_CUE.search(tail).end():
-                                                                         official.start]) and not re.match(
+        # the official must follow the title directly (担任Y产业链链长的X, Y产业链“链长”、X), and not be the
+        # subject of a 任 of its own (…任Y产业链总链长，副市长Z任副总链长: Z is the deputy)
+        if official is not None and re.fullmatch(r"[”’\"\s、，,：:的]*", text[chain.end + LEADER_CUE.search(tail).end():
+                                                                              official.start]) and not re.match(
                 r"(?:担任|出任|任|为)", text[official.end : official.end + 2]):
             add(official, chain, leads)
     for official in officials:  # 县委常委、高端装备产业链链长刘明: the chain is named inside the title
@@ -175,12 +181,14 @@ SENTENCE_END = re.compile(r"[。！？\n]")
 # Also after an appositive naming its country and kind (德国大众, 丹麦工业巨头丹佛斯, 美国玩具公司孩之宝), after
 # 由 (由X承建，总投资…: X builds it), after a numbered heading (〔14〕X：项目总投资…) and after 位于<place>的
 # (位于上海的X同时在建14艘船: the place only qualifies the subject), after its kind or origin (法资企业X宣布投资…,
-# 来自德国的X宣布增资…) and after 预计(全年) (预计全年X投资将超过…).
+# 来自德国的X宣布增资…), after 预计(全年) (预计全年X投资将超过…) and after its 链主 title (Y产业链链主企业X投资5亿元,
+# Y产业链“链主”X营收…: the company, not the chain, is what the clause measures; train and dev unchanged).
 CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?|目前|其中|例如|比如|仅|同时|此外|另外|近年来|今年以来|"
                          r"(?:预计)?(?:今年|去年|全年)|预计|\d{4}年|\d{1,2}月份?|[一二三四]季度|上半年|前三季度|由)?[，,]?"
                          r"(?:(?:[德美英法日韩泰]国|丹麦|瑞典|瑞士|荷兰|意大利|西班牙|芬兰|挪威|新加坡)"
                          r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?|位于[\u4e00-\u9fff]{1,6}的|来自[\u4e00-\u9fff]{1,6}的|"
-                         r"(?:跨国|外资|外商|合资|独资|[法美德日韩英港台]资|民营|国有|龙头)企业)?$")
+                         r"(?:跨国|外资|外商|合资|独资|[法美德日韩英港台]资|民营|国有|龙头)企业|"
+                         r"[^，,；;。：:\n]{0,14}?[“\"]?[链鏈]主[”\"]?(?:企业|企業)?)?$")
 # Words right after a company that make it a source or an attribute, not the clause's subject:
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list), and a company in brackets: an alias or an
 # example attached to the noun before it (省级园区1个（X）、市级园区2个…), which the guide spans on its own.
@@ -429,7 +437,7 @@ LISTED_ANCHOR_BEFORE = re.compile(r"[链鏈]主(?:企业|企業)?[”\"]?[：:]?
 
 
 # The chain inside an official's title: 高端装备产业链链长, 新材料产业链总链长 (a 副链长 is skipped by DEPUTY).
-TITLE_CHAIN = re.compile(r"([\u4e00-\u9fff（）()+]{2,20}?(?:产业链|產業鏈|链|鏈))(?:的)?(?:副)?(?:[总總])?[链鏈][长長]")
+TITLE_CHAIN = re.compile(r"([\u4e00-\u9fff（）()+]{2,20}?(?:产业链|產業鏈|链|鏈))(?:的)?[“\"]?(?:副)?(?:[总總])?[链鏈][长長]")
 
 
 def chain_core(name: str) -> str:

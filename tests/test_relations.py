@@ -203,6 +203,19 @@ def test_investment_before_de_measures_the_company_it_qualifies():
     # a deputy is OFFICIAL but leads nothing (guide, settled cases)
     ("新材料产业链副链长、副市长王明到企业调研。", [("新材料产业链", "CHAIN"), ("副市长王明", "OFFICIAL")], set()),
     ("市委副书记王明任新材料产业链副总链长。", [("市委副书记王明", "OFFICIAL"), ("新材料产业链", "CHAIN")], set()),
+    # the other ways reports say it: a quoted title, 担任…链长的X, X（…链长）, X是…的链长, …由X任链长
+    ("新材料产业链“链长”、副市长王明到企业调研。", [("新材料产业链", "CHAIN"), ("副市长王明", "OFFICIAL")],
+     {("副市长王明", "新材料产业链", "LEADS")}),
+    ("担任新材料产业链链长的副市长王明到企业调研。", [("新材料产业链", "CHAIN"), ("副市长王明", "OFFICIAL")],
+     {("副市长王明", "新材料产业链", "LEADS")}),
+    ("副市长王明（新材料产业链链长）到企业调研。", [("副市长王明", "OFFICIAL"), ("新材料产业链", "CHAIN")],
+     {("副市长王明", "新材料产业链", "LEADS")}),
+    ("副市长王明是新材料产业链的链长。", [("副市长王明", "OFFICIAL"), ("新材料产业链", "CHAIN")],
+     {("副市长王明", "新材料产业链", "LEADS")}),
+    ("新材料产业链由副市长王明任链长。", [("新材料产业链", "CHAIN"), ("副市长王明", "OFFICIAL")],
+     {("副市长王明", "新材料产业链", "LEADS")}),
+    ("新材料产业链由副市长王明任副链长。", [("新材料产业链", "CHAIN"), ("副市长王明", "OFFICIAL")], set()),
+    ("副市长王明（新材料产业链副链长）到企业调研。", [("副市长王明", "OFFICIAL"), ("新材料产业链", "CHAIN")], set()),
 ])
 def test_leads_statements_and_deputies(text, spans, expected):
     assert rule_pairs(text, spans) == expected
@@ -225,6 +238,20 @@ def test_anchors_statements(text, spans, expected):
     assert rule_pairs(text, spans) == expected
 
 
+@pytest.mark.parametrize("text, spans, expected", [
+    # a 链主 named as such opens its clause: the metrics after it are the company's, not the chain's
+    ("新材料产业链链主企业甲集团投资5亿元。", [("新材料产业链", "CHAIN"), ("甲集团", "COMPANY"), ("投资5亿元", "METRIC")],
+     {("甲集团", "新材料产业链", "ANCHORS"), ("投资5亿元", "甲集团", "MEASURES")}),
+    ("新材料产业链“链主”甲集团营收突破百亿元。", [("新材料产业链", "CHAIN"), ("甲集团", "COMPANY"), ("营收突破百亿元", "METRIC")],
+     {("甲集团", "新材料产业链", "ANCHORS"), ("营收突破百亿元", "甲集团", "MEASURES")}),
+    # the chain a 链主 leads is what a metric right after the chain measures
+    ("以甲集团为链主的新材料产业链产值增长20%。", [("甲集团", "COMPANY"), ("新材料产业链", "CHAIN"), ("产值增长20%", "METRIC")],
+     {("甲集团", "新材料产业链", "ANCHORS"), ("产值增长20%", "新材料产业链", "MEASURES")}),
+])
+def test_a_named_chain_leader_company_is_the_subject_of_its_clause(text, spans, expected):
+    assert rule_pairs(text, spans) == expected
+
+
 def test_leads_when_the_chain_is_named_inside_the_officials_title():
     # the guide's settled case: point to the first other mention of that chain in the paragraph
     text = "县委常委、高端装备产业链链长刘明到企业调研，要求高端装备产业链补链强链。"
@@ -232,6 +259,9 @@ def test_leads_when_the_chain_is_named_inside_the_officials_title():
     assert rule_pairs(text, spans) == {("县委常委、高端装备产业链链长刘明", "高端装备产业链", "LEADS")}
     deputy = "副县长、高端装备产业链副链长王强到企业调研，要求高端装备产业链补链强链。"
     assert rule_pairs(deputy, [("副县长、高端装备产业链副链长王强", "OFFICIAL"), ("高端装备产业链", "CHAIN")]) == set()
+    quoted = "县委常委、高端装备产业链“链长”刘明到企业调研，要求高端装备产业链补链强链。"
+    assert rule_pairs(quoted, [("县委常委、高端装备产业链“链长”刘明", "OFFICIAL"), ("高端装备产业链", "CHAIN")]) == {
+        ("县委常委、高端装备产业链“链长”刘明", "高端装备产业链", "LEADS")}
     alone = "县委常委、高端装备产业链链长刘明到企业调研。"  # no other mention: no LEADS
     assert rule_pairs(alone, [("县委常委、高端装备产业链链长刘明", "OFFICIAL")]) == set()
 
