@@ -1,5 +1,6 @@
 """Post-edits of predicted spans: the guide's METRIC start, company names, officials and chains."""
-from infer.postedit import (chain_boundaries, chain_spans, company_names, list_siblings, metric_starts, official_mentions, person_name,
+from infer.postedit import (anchor_companies, chain_boundaries, chain_spans, company_names, list_siblings, metric_starts,
+                            official_chain_titles, official_mentions, person_name,
                             post_edit)
 from infer.schema import load_schema
 from infer.spans import Span
@@ -354,3 +355,36 @@ def test_a_named_chain_opening_a_metric_is_split_off_and_a_generic_opener_stays(
         ("全产业链产值突破60亿元", "METRIC"), ("省级重点产业链营收达到84亿元", "METRIC"),
         ("累计培育全产业链产值超10亿元的集群13个", "METRIC")]
     assert all(text[s.start:s.end] == s.text for s in edited)
+
+
+def test_a_chain_in_an_officials_title_is_part_of_the_official():
+    # the guide: 县委常委、高端装备产业链链长刘明 is one OFFICIAL, the chain inside it is not annotated
+    text = "市委常委、副市长、新材料产业链链长王明到企业调研。"
+    spans = spans_in(text, [("市委常委、副市长", "OFFICIAL", 0.9), ("新材料产业链", "CHAIN", 0.9), ("链长王明", "OFFICIAL", 0.8)])
+    assert [(s.text, s.label) for s in post_edit(text, spans, SCHEMA)] == [("市委常委、副市长、新材料产业链链长王明", "OFFICIAL")]
+    # 链长 left untagged between the chain and the name
+    text = "新材料产业链“链长”王明到企业调研。"
+    spans = spans_in(text, [("新材料产业链", "CHAIN", 0.9), ("王明", "OFFICIAL", 0.8)])
+    assert [(s.text, s.label) for s in official_chain_titles(text, spans, SCHEMA)] == [("新材料产业链“链长”王明", "OFFICIAL")]
+    # a chain followed by a titled official without 链长 between stays a chain
+    text = "新材料产业链副市长王明到企业调研。"
+    spans = spans_in(text, [("新材料产业链", "CHAIN", 0.9), ("副市长王明", "OFFICIAL", 0.8)])
+    assert official_chain_titles(text, spans, SCHEMA) == spans
+
+
+def test_an_official_running_on_into_the_chain_he_is_appointed_to_lead_ends_at_the_name():
+    text = "由市委书记张伟任集成电路产业链总链长，副市长刘洋任副总链长，刘洋任职以来多次调研。"
+    spans = spans_in(text, [("市委书记张伟任集成电路产业链总链", "OFFICIAL", 0.9), ("副市长刘洋任副总", "OFFICIAL", 0.9)])
+    edited = official_chain_titles(text, spans, SCHEMA)
+    assert [(s.text, s.label) for s in edited] == [("市委书记张伟", "OFFICIAL"), ("集成电路产业链", "CHAIN"), ("副市长刘洋", "OFFICIAL")]
+    assert all(text[s.start:s.end] == s.text for s in edited)
+    # 任 inside a title, not after a name, stays (主任)
+    text = "市发改委主任李华到企业调研。"
+    spans = spans_in(text, [("市发改委主任李华", "OFFICIAL", 0.9)])
+    assert official_chain_titles(text, spans, SCHEMA) == spans
+
+
+def test_the_name_a_chain_takes_as_its_leader_company_is_a_company():
+    text = "以宁德时代为链主的锂电池产业链集聚企业80余家；以龙头企业为链主，构建风电装备全产业链。"
+    spans = spans_in(text, [("锂电池产业链", "CHAIN", 0.9)])
+    assert [(s.text, s.label) for s in anchor_companies(text, spans, SCHEMA)] == [("宁德时代", "COMPANY"), ("锂电池产业链", "CHAIN")]

@@ -235,3 +235,23 @@ def company_names(text: str, spans: list[Span], schema: Schema) -> list[Span]:
                 taken.take(m.start(), m.end())
                 out.append(_span(text, m.start(), m.end(), company, names[name]))
     return _in_order(out)
+
+
+# `以X为链主(的Y产业链)`: X is the chain's 链主, a company (the guide's ANCHORS cue 以华鲁集团为链主的精细化工).
+NAMED_ANCHOR = re.compile(r"以([^，,。；;：:、！？\s“”\"（）()]{2,12}?)为[“\"]?[链鏈]主")
+# A kind of company in that place is no name (在通辽，以龙头企业为链主: the dev split's one such statement).
+GENERIC_ANCHOR = re.compile(r"^(?:龙头|骨干|重点|领军|头部|大|优质|本地)|企业$")
+
+
+def anchor_companies(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """The untagged name in `以X为链主` tagged as a COMPANY (the tagger learnt 链主 statements from the seed
+    articles alone: it misses 宁德时代 in 以宁德时代为链主的锂电池产业链). Only where no span overlaps the name and
+    it is no kind of company (GENERIC_ANCHOR); no dev or train span changes."""
+    company = schema.label_for("company")
+    taken = _Taken(text, spans)
+    out = list(spans)
+    for m in NAMED_ANCHOR.finditer(text):
+        if taken.free(m.start(1), m.end(1)) and not GENERIC_ANCHOR.search(m.group(1)):
+            out.append(_span(text, m.start(1), m.end(1), company))
+    return _in_order(out)
+

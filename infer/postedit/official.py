@@ -75,3 +75,43 @@ def official_starts(text: str, spans: list[Span], schema: Schema) -> list[Span]:
                 span = _with(text, span, span.start + cut, span.end)
         out.append(span)
     return out
+
+
+# 链长 as a title word, quoted or not, chief or deputy (链长, 总链长, 副链长, “链长”).
+CHAIN_TITLE = re.compile(r"[“\"]?副?[总總]?[链鏈][长長][”\"]?")
+# What names an appointment after an official's name (市委书记张伟任集成电路产业链总链长).
+APPOINTED = re.compile(r"担任|出任|兼任|任")
+# The chain an appointment names, up to its suffix before the 链长 title.
+APPOINTED_CHAIN = re.compile(r"[^，,。；;：:、！？\s“”]{1,18}?(?:产业链|產業鏈|链|鏈)(?=[“\"]?副?[总總]?[链鏈][长長])")
+
+
+def official_chain_titles(text: str, spans: list[Span], schema: Schema) -> list[Span]:
+    """A chain in an official's title, as the guide draws it ("when a chain name and 链长 sit inside the title
+    (`县委常委、高端装备产业链链长刘明`), the whole phrase is one OFFICIAL and the chain inside it is not annotated"):
+    - a CHAIN right before an OFFICIAL that starts with its 链长 title, or right before 链长 and then the OFFICIAL,
+      is part of that title: one OFFICIAL (新材料产业链 + 链长王明; `official_mentions` then joins a title-only
+      fragment before it through 、: 市委常委、副市长、新材料产业链链长王明);
+    - an OFFICIAL that runs on over 任 into the chain the official is appointed to lead (市委书记张伟任集成电路产业链总链)
+      ends with the name before 任, and the chain named after 任 is a CHAIN (the LEADS rules read 任…链长); so
+      does one that runs on into the title itself (副市长刘洋任副总 of …任副总链长).
+    The tagger learnt 链长 titles from the seed articles alone; no dev or train span changes (they hold no such
+    statement the tagger gets wrong)."""
+    official, chain = schema.label_for("official"), schema.label_for("chain")
+    out: list[Span] = []
+    for span in _in_order(spans):
+        if out and span.label == official and out[-1].label == chain:
+            gap = text[out[-1].end : span.start]
+            title = CHAIN_TITLE.match(span.text)
+            if (gap == "" and title and title.end() < len(span.text)) or (gap and CHAIN_TITLE.fullmatch(gap)):
+                span = _span(text, out.pop().start, span.end, official, span.score)
+        if span.label == official:
+            cut = next((m for m in APPOINTED.finditer(span.text) if person_name(span.text[: m.start()])), None)
+            named = APPOINTED_CHAIN.match(text, span.start + cut.end()) if cut else None
+            if named or (cut and CHAIN_TITLE.match(text, span.start + cut.end())):  # …，副市长刘洋任副总链长
+                out.append(_with(text, span, span.start, span.start + cut.start()))
+                if named and _Taken(text, [s for s in spans if s is not span]).free(named.start(), named.end()):
+                    out.append(_span(text, named.start(), named.end(), chain, span.score))
+                continue
+        out.append(span)
+    return out
+
