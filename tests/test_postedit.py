@@ -366,6 +366,15 @@ def test_a_chain_in_an_officials_title_is_part_of_the_official():
     text = "新材料产业链“链长”王明到企业调研。"
     spans = spans_in(text, [("新材料产业链", "CHAIN", 0.9), ("王明", "OFFICIAL", 0.8)])
     assert [(s.text, s.label) for s in official_chain_titles(text, spans, SCHEMA)] == [("新材料产业链“链长”王明", "OFFICIAL")]
+    # the chain's suffix tagged with the title (智能制造 + 产业链链长赵刚)
+    text = "市委副书记、市长、智能制造产业链链长赵刚到企业调研。"
+    spans = spans_in(text, [("市委副书记、市长", "OFFICIAL", 0.9), ("智能制造", "CHAIN", 0.6), ("产业链链长赵刚", "OFFICIAL", 0.7)])
+    assert [(s.text, s.label) for s in post_edit(text, spans, SCHEMA)] == [("市委副书记、市长、智能制造产业链链长赵刚", "OFFICIAL")]
+    # a bare 链长 after the chain in 作为…链长，X is the statement's title, not an official
+    text = "作为纺织服装产业链链长，副县长李娜走访企业40余家。"
+    spans = spans_in(text, [("纺织服装产业链", "CHAIN", 0.9), ("链长", "OFFICIAL", 0.7), ("副县长李娜", "OFFICIAL", 0.9)])
+    assert [(s.text, s.label) for s in official_chain_titles(text, spans, SCHEMA)] == [
+        ("纺织服装产业链", "CHAIN"), ("副县长李娜", "OFFICIAL")]
     # a chain followed by a titled official without 链长 between stays a chain
     text = "新材料产业链副市长王明到企业调研。"
     spans = spans_in(text, [("新材料产业链", "CHAIN", 0.9), ("副市长王明", "OFFICIAL", 0.8)])
@@ -378,6 +387,12 @@ def test_an_official_running_on_into_the_chain_he_is_appointed_to_lead_ends_at_t
     edited = official_chain_titles(text, spans, SCHEMA)
     assert [(s.text, s.label) for s in edited] == [("市委书记张伟", "OFFICIAL"), ("集成电路产业链", "CHAIN"), ("副市长刘洋", "OFFICIAL")]
     assert all(text[s.start:s.end] == s.text for s in edited)
+    # the tagger's piece of the chain gives way to the whole name after 任; a title-only span takes its name in
+    text = "县长王海任特色食品产业链链长，其中市委书记刘洋任新材料产业链链长。"
+    spans = spans_in(text, [("县长王海任", "OFFICIAL", 0.9), ("食品产业链", "CHAIN", 0.7), ("市委书记", "OFFICIAL", 0.9),
+                            ("新材料产业链", "CHAIN", 0.9)])
+    assert [(s.text, s.label) for s in official_chain_titles(text, spans, SCHEMA)] == [
+        ("县长王海", "OFFICIAL"), ("特色食品产业链", "CHAIN"), ("市委书记刘洋", "OFFICIAL"), ("新材料产业链", "CHAIN")]
     # 任 inside a title, not after a name, stays (主任)
     text = "市发改委主任李华到企业调研。"
     spans = spans_in(text, [("市发改委主任李华", "OFFICIAL", 0.9)])
@@ -388,3 +403,9 @@ def test_the_name_a_chain_takes_as_its_leader_company_is_a_company():
     text = "以宁德时代为链主的锂电池产业链集聚企业80余家；以龙头企业为链主，构建风电装备全产业链。"
     spans = spans_in(text, [("锂电池产业链", "CHAIN", 0.9)])
     assert [(s.text, s.label) for s in anchor_companies(text, spans, SCHEMA)] == [("宁德时代", "COMPANY"), ("锂电池产业链", "CHAIN")]
+
+
+def test_a_chain_that_runs_into_the_lian_of_lianzhu_ends_at_its_own_suffix():
+    text = "该县将光伏产业链链主企业引进落户，锂电链长期向好。"
+    spans = spans_in(text, [("光伏产业链链", "CHAIN", 0.8), ("锂电链", "CHAIN", 0.8)])
+    assert [s.text for s in chain_boundaries(text, spans, SCHEMA)] == ["光伏产业链", "锂电链"]

@@ -247,6 +247,14 @@ def test_anchors_statements(text, spans, expected):
     # the chain a 链主 leads is what a metric right after the chain measures
     ("以甲集团为链主的新材料产业链产值增长20%。", [("甲集团", "COMPANY"), ("新材料产业链", "CHAIN"), ("产值增长20%", "METRIC")],
      {("甲集团", "新材料产业链", "ANCHORS"), ("产值增长20%", "新材料产业链", "MEASURES")}),
+    # 在链主企业X的带动下: X is no subject there; the chain's own clause is the chain's
+    ("在链主企业甲化学的带动下，化工新材料产业链实现营收1200亿元。",
+     [("甲化学", "COMPANY"), ("化工新材料产业链", "CHAIN"), ("营收1200亿元", "METRIC")],
+     {("甲化学", "化工新材料产业链", "ANCHORS"), ("营收1200亿元", "化工新材料产业链", "MEASURES")}),
+    # a list of companies named as a chain's 链主 through 作为…链主: each anchors it
+    ("甲重工、乙重科作为工程机械产业链链主企业，带动配套企业200家。",
+     [("甲重工", "COMPANY"), ("乙重科", "COMPANY"), ("工程机械产业链", "CHAIN")],
+     {("甲重工", "工程机械产业链", "ANCHORS"), ("乙重科", "工程机械产业链", "ANCHORS")}),
 ])
 def test_a_named_chain_leader_company_is_the_subject_of_its_clause(text, spans, expected):
     assert rule_pairs(text, spans) == expected

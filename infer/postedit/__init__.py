@@ -120,10 +120,11 @@ a clause-opening verb anywhere in the name now keeps the span whole.
 链长 and 链主 statements (2026-12-07): the tagger learnt them from the seed articles alone, and the corpus has no statement
 naming a person as a chain's 链长 (no gold LEADS anywhere). On constructed sentences in the reports' usual forms it cut
 `市委常委、副市长、新材料产业链链长王明` into three spans, ran `市委书记张伟任集成电路产业链总链` on over 任, and left 宁德时代
-in `以宁德时代为链主的…` untagged. `official_chain_titles` (a chain before its 链长 title joins the official; an official
-ends at the name before 任 and the chain after it is tagged) and `anchor_companies` (the name in 以X为链主, not a kind of
-company: 以龙头企业为链主 is the dev split's one such statement) mend those; dev and train spans unchanged (dev micro 0.8702,
-train 0.9697).
+in `以宁德时代为链主的…` untagged. `official_chain_titles` (a chain before its 链长 title joins the official; a bare 链长 after the
+chain in 作为…链长，X is dropped; an official ends at the name before 任 and the chain after it is tagged whole; a title
+takes in its name before 任…链长), `chain_title_ends` (光伏产业链链 + 主企业 -> 光伏产业链) and `anchor_companies` (the name in
+以X为链主, not a kind of company: 以龙头企业为链主 is the dev split's one such statement) mend those; dev and train spans
+unchanged (dev micro 0.8702, train 0.9697).
 """
 from __future__ import annotations
 
@@ -134,11 +135,12 @@ from infer.postedit.metric import (metric_boundaries, metric_fragments, metric_f
 from infer.postedit.company import (anchor_companies, company_boundaries, company_names, counted_non_companies, fragments, name_rests,
                                     place_led_lists, places_only, product_heads, trailing_places, word_cuts)
 from infer.postedit.official import official_chain_titles, official_mentions, official_starts, person_name
-from infer.postedit.chain import (chain_boundaries, chain_fragments, chain_led_metrics, chain_parts, chain_quotes, chain_spans,
+from infer.postedit.chain import (chain_boundaries, chain_fragments, chain_led_metrics, chain_title_ends, chain_parts, chain_quotes, chain_spans,
                                   chain_suffixes, chain_verbs, chain_word_ends, industries, list_openers)
 from infer.postedit.lists import list_siblings, project_heads
 
 __all__ = ["anchor_companies", "chain_boundaries", "chain_fragments", "chain_led_metrics", "chain_parts", "chain_quotes", "chain_spans", "chain_suffixes",
+           "chain_title_ends",
            "chain_verbs", "chain_word_ends", "company_boundaries", "company_names", "counted_non_companies",
            "fragments", "industries", "list_openers", "list_siblings", "metric_boundaries", "metric_fragments",
            "metric_from_to", "metric_respectively", "metric_starts", "metric_units", "name_rests",

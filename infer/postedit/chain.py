@@ -198,7 +198,18 @@ def chain_led_metrics(text: str, spans: list[Span], schema: Schema) -> list[Span
     return out
 
 
-CHAIN_EDITS = (chain_quotes, chain_suffixes, chain_word_ends, chain_fragments, list_openers, chain_verbs, chain_parts,
+def chain_title_ends(text: str, spans: list[Span], chain: str) -> list[Span]:
+    """A CHAIN that runs on into the 链 of a 链主 or 链长 after its own suffix ends at that suffix (光伏产业链链 + 主企业
+    -> 光伏产业链): the guide keeps the text's own suffix, and 链主/链长 are a role and a title, not part of the name."""
+    out = []
+    for span in spans:
+        if span.label == chain and NOT_SUFFIX_AFTER.match(text, span.end - 1) and span.text[:-1].endswith(CHAIN_SUFFIXES):
+            span = _with(text, span, span.start, span.end - 1)
+        out.append(span)
+    return out
+
+
+CHAIN_EDITS = (chain_title_ends, chain_quotes, chain_suffixes, chain_word_ends, chain_fragments, list_openers, chain_verbs, chain_parts,
                industries)
 
 

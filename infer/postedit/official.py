@@ -77,41 +77,58 @@ def official_starts(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     return out
 
 
-# 链长 as a title word, quoted or not, chief or deputy (链长, 总链长, 副链长, “链长”).
+# 链长 as a title word, quoted or not, chief or deputy (链长, 总链长, 副链长, “链长”), and the same with the chain's
+# suffix before it when the tagger put the suffix in the official (智能制造 + 产业链链长赵刚).
 CHAIN_TITLE = re.compile(r"[“\"]?副?[总總]?[链鏈][长長][”\"]?")
+SUFFIXED_TITLE = re.compile(r"(?:产业链条|产业链|產業鏈|链|鏈)?[“\"]?副?[总總]?[链鏈][长長][”\"]?")
 # What names an appointment after an official's name (市委书记张伟任集成电路产业链总链长).
 APPOINTED = re.compile(r"担任|出任|兼任|任")
 # The chain an appointment names, up to its suffix before the 链长 title.
 APPOINTED_CHAIN = re.compile(r"[^，,。；;：:、！？\s“”]{1,18}?(?:产业链|產業鏈|链|鏈)(?=[“\"]?副?[总總]?[链鏈][长長])")
+# A name of two or three characters between a title and an appointment (市委书记 + 刘洋 + 任…链长).
+NAME_BEFORE_APPOINTED = re.compile(r"[\u4e00-\u9fff]{2,3}?(?=(?:担任|出任|兼任|任)[^，。；]{0,20}?[链鏈][长長])")
 
 
 def official_chain_titles(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     """A chain in an official's title, as the guide draws it ("when a chain name and 链长 sit inside the title
     (`县委常委、高端装备产业链链长刘明`), the whole phrase is one OFFICIAL and the chain inside it is not annotated"):
-    - a CHAIN right before an OFFICIAL that starts with its 链长 title, or right before 链长 and then the OFFICIAL,
-      is part of that title: one OFFICIAL (新材料产业链 + 链长王明; `official_mentions` then joins a title-only
-      fragment before it through 、: 市委常委、副市长、新材料产业链链长王明);
+    - a CHAIN right before an OFFICIAL that starts with its 链长 title (or the chain's suffix and the title:
+      智能制造 + 产业链链长赵刚), or right before 链长 and then the OFFICIAL, is part of that title: one OFFICIAL
+      (`official_mentions` then joins a title-only fragment before it through 、: 市委常委、副市长、新材料产业链链长王明);
+    - a bare 链长 tagged right after the chain in `作为Y产业链链长，副县长X…` is no official: the title is the
+      statement's, and X its official;
     - an OFFICIAL that runs on over 任 into the chain the official is appointed to lead (市委书记张伟任集成电路产业链总链)
-      ends with the name before 任, and the chain named after 任 is a CHAIN (the LEADS rules read 任…链长); so
-      does one that runs on into the title itself (副市长刘洋任副总 of …任副总链长).
-    The tagger learnt 链长 titles from the seed articles alone; no dev or train span changes (they hold no such
-    statement the tagger gets wrong)."""
+      ends with the name before 任, and the chain named after 任 is a CHAIN in place of any piece of it the tagger
+      tagged (县长王海任 + 特色 + 食品产业链 -> 特色食品产业链); so does one that runs on into the title itself (副市长刘洋任副总
+      of …任副总链长); a title-only OFFICIAL followed by a name and 任…链长 takes the name in (市委书记 + 刘洋任…).
+    The tagger learnt 链长 titles from the seed articles alone."""
     official, chain = schema.label_for("official"), schema.label_for("chain")
     out: list[Span] = []
-    for span in _in_order(spans):
+    dropped: set[int] = set()
+    ordered = _in_order(spans)
+    for k, span in enumerate(ordered):
+        if id(span) in dropped:
+            continue
         if out and span.label == official and out[-1].label == chain:
             gap = text[out[-1].end : span.start]
-            title = CHAIN_TITLE.match(span.text)
+            title = SUFFIXED_TITLE.match(span.text)
             if (gap == "" and title and title.end() < len(span.text)) or (gap and CHAIN_TITLE.fullmatch(gap)):
                 span = _span(text, out.pop().start, span.end, official, span.score)
+            elif gap == "" and CHAIN_TITLE.fullmatch(span.text):
+                continue
+        if span.label == official and person_name(span.text) is None and TITLE_WORD.search(span.text[-2:]):
+            name = NAME_BEFORE_APPOINTED.match(text, span.end)
+            if name and _Taken(text, [s for s in ordered if s is not span]).free(name.start(), name.end()):
+                span = _with(text, span, span.start, name.end())
         if span.label == official:
             cut = next((m for m in APPOINTED.finditer(span.text) if person_name(span.text[: m.start()])), None)
             named = APPOINTED_CHAIN.match(text, span.start + cut.end()) if cut else None
             if named or (cut and CHAIN_TITLE.match(text, span.start + cut.end())):  # …，副市长刘洋任副总链长
                 out.append(_with(text, span, span.start, span.start + cut.start()))
-                if named and _Taken(text, [s for s in spans if s is not span]).free(named.start(), named.end()):
+                pieces = [s for s in ordered[k + 1 :] if s.start < named.end()] if named else []
+                if named and all(s.label == chain and s.start >= named.start() for s in pieces):
+                    dropped.update(id(s) for s in pieces)
                     out.append(_span(text, named.start(), named.end(), chain, span.score))
                 continue
         out.append(span)
     return out
-
