@@ -93,10 +93,17 @@ def document_region(clean: str) -> str | None:
     return None
 
 
+# A rank before the level word names no place (副市长, 常务副市长, 代县长): the title is the document region's.
+RANK = re.compile(r"^(?:常务副|副|代)")
+
+
 def official_region(title: str, doc_region: str | None) -> str | None:
-    match = REGION.match(title)
+    """The region a title names (聊城市委书记 -> 聊城市), else the document's region for a title of its own level
+    (市委书记, 副市长), else None."""
+    bare = RANK.sub("", title)
+    match = REGION.match(bare) if bare == title else None
     if match is None:
-        return doc_region if title.startswith(("市", "县", "区")) and doc_region else None
+        return doc_region if bare.startswith(("市", "县", "区")) and doc_region else None
     return match.group(1)
 
 

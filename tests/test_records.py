@@ -23,6 +23,7 @@ def test_official_name_and_title(span, title, name):
 
 @pytest.mark.parametrize("title,region", [
     ("聊城市委书记", "聊城市"), ("东阿县委副书记", "东阿县"), ("市委书记", "聊城市"), ("党组书记", None),
+    ("副市长、新能源产业链链长", "聊城市"), ("常务副市长", "聊城市"), ("常务副省长", None),
 ])
 def test_official_region(title, region):
     assert official_region(title, "聊城市") == region
