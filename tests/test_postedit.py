@@ -393,6 +393,11 @@ def test_an_official_running_on_into_the_chain_he_is_appointed_to_lead_ends_at_t
                             ("新材料产业链", "CHAIN", 0.9)])
     assert [(s.text, s.label) for s in official_chain_titles(text, spans, SCHEMA)] == [
         ("县长王海", "OFFICIAL"), ("特色食品产业链", "CHAIN"), ("市委书记刘洋", "OFFICIAL"), ("新材料产业链", "CHAIN")]
+    # the chain after 担任 tagged where the tagger left it out
+    text = "市委书记周强担任数字经济产业链链长。"
+    spans = spans_in(text, [("市委书记周强", "OFFICIAL", 0.9)])
+    assert [(s.text, s.label) for s in official_chain_titles(text, spans, SCHEMA)] == [
+        ("市委书记周强", "OFFICIAL"), ("数字经济产业链", "CHAIN")]
     # 任 inside a title, not after a name, stays (主任)
     text = "市发改委主任李华到企业调研。"
     spans = spans_in(text, [("市发改委主任李华", "OFFICIAL", 0.9)])

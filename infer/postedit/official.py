@@ -100,7 +100,8 @@ def official_chain_titles(text: str, spans: list[Span], schema: Schema) -> list[
     - an OFFICIAL that runs on over 任 into the chain the official is appointed to lead (市委书记张伟任集成电路产业链总链)
       ends with the name before 任, and the chain named after 任 is a CHAIN in place of any piece of it the tagger
       tagged (县长王海任 + 特色 + 食品产业链 -> 特色食品产业链); so does one that runs on into the title itself (副市长刘洋任副总
-      of …任副总链长); a title-only OFFICIAL followed by a name and 任…链长 takes the name in (市委书记 + 刘洋任…).
+      of …任副总链长); a title-only OFFICIAL followed by a name and 任…链长 takes the name in (市委书记 + 刘洋任…), and
+      the chain after an official's 任 is tagged where the tagger left it out (市委书记周强担任 + 数字经济产业链 + 链长).
     The tagger learnt 链长 titles from the seed articles alone."""
     official, chain = schema.label_for("official"), schema.label_for("chain")
     out: list[Span] = []
@@ -120,6 +121,11 @@ def official_chain_titles(text: str, spans: list[Span], schema: Schema) -> list[
             name = NAME_BEFORE_APPOINTED.match(text, span.end)
             if name and _Taken(text, [s for s in ordered if s is not span]).free(name.start(), name.end()):
                 span = _with(text, span, span.start, name.end())
+        if span.label == official and person_name(span.text) and (after := APPOINTED.match(text, span.end)):
+            named = APPOINTED_CHAIN.match(text, after.end())  # X担任Y产业链链长 with Y产业链 untagged
+            if named and _Taken(text, ordered).free(named.start(), named.end()):
+                out += [span, _span(text, named.start(), named.end(), chain, span.score)]
+                continue
         if span.label == official:
             cut = next((m for m in APPOINTED.finditer(span.text) if person_name(span.text[: m.start()])), None)
             named = APPOINTED_CHAIN.match(text, span.start + cut.end()) if cut else None
