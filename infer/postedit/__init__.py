@@ -133,19 +133,21 @@ from infer.schema import Schema
 from infer.spans import Span
 from infer.postedit.metric import (metric_boundaries, metric_fragments, metric_from_to, metric_respectively,
                                    metric_starts, metric_units)
-from infer.postedit.company import (anchor_companies, company_boundaries, company_names, counted_non_companies, fragments, name_rests,
-                                    place_led_lists, places_only, product_heads, trailing_places, word_cuts)
+from infer.postedit.company import (anchor_companies, company_boundaries, company_names, counted_non_companies,
+                                    fragments, name_rests, place_led_lists, places_only, product_heads,
+                                    trailing_places, word_cuts)
 from infer.postedit.official import official_chain_titles, official_mentions, official_starts, person_name
-from infer.postedit.chain import (chain_boundaries, chain_fragments, chain_led_metrics, chain_title_ends, chain_parts, chain_quotes, chain_spans,
-                                  chain_suffixes, chain_verbs, chain_word_ends, industries, list_openers)
+from infer.postedit.chain import (chain_boundaries, chain_fragments, chain_led_metrics, chain_parts, chain_quotes,
+                                  chain_spans, chain_suffixes, chain_title_ends, chain_verbs, chain_word_ends,
+                                  industries, list_openers)
 from infer.postedit.lists import list_siblings, project_heads
 
-__all__ = ["anchor_companies", "chain_boundaries", "chain_fragments", "chain_led_metrics", "chain_parts", "chain_quotes", "chain_spans", "chain_suffixes",
-           "chain_title_ends",
-           "chain_verbs", "chain_word_ends", "company_boundaries", "company_names", "counted_non_companies",
-           "fragments", "industries", "list_openers", "list_siblings", "metric_boundaries", "metric_fragments",
-           "metric_from_to", "metric_respectively", "metric_starts", "metric_units", "name_rests",
-           "official_chain_titles", "official_mentions", "official_starts", "person_name", "place_led_lists", "places_only", "post_edit",
+__all__ = ["anchor_companies", "chain_boundaries", "chain_fragments", "chain_led_metrics", "chain_parts",
+           "chain_quotes", "chain_spans", "chain_suffixes", "chain_title_ends", "chain_verbs", "chain_word_ends",
+           "company_boundaries", "company_names", "counted_non_companies", "fragments", "industries",
+           "list_openers", "list_siblings", "metric_boundaries", "metric_fragments", "metric_from_to",
+           "metric_respectively", "metric_starts", "metric_units", "name_rests", "official_chain_titles",
+           "official_mentions", "official_starts", "person_name", "place_led_lists", "places_only", "post_edit",
            "product_heads", "project_heads", "trailing_places", "word_cuts"]
 
 
@@ -154,8 +156,9 @@ def post_edit(text: str, spans: list[Span], schema: Schema) -> list[Span]:
     an id; the score is None where no tagged span lent one) and drop them, so all spans are renumbered
     e1, e2, … in text order afterwards: ids stay unique and without gaps, as the tagger gives them."""
     edited = metric_starts(text, spans, schema)
-    for edit in (metric_boundaries, chain_led_metrics, company_boundaries, company_names, anchor_companies, official_chain_titles, official_mentions, official_starts, chain_boundaries,
-                 chain_spans, list_siblings, project_heads):
+    for edit in (metric_boundaries, chain_led_metrics, company_boundaries, company_names, anchor_companies,
+                 official_chain_titles, official_mentions, official_starts, chain_boundaries, chain_spans,
+                 list_siblings, project_heads):
         edited = edit(text, edited, schema)
     return [s if s.id == f"e{n}" else Span(s.start, s.end, s.label, s.text, s.score, f"e{n}")
             for n, s in enumerate(sorted(edited, key=lambda s: (s.start, s.end)), 1)]

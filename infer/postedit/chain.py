@@ -209,8 +209,8 @@ def chain_title_ends(text: str, spans: list[Span], chain: str) -> list[Span]:
     return out
 
 
-CHAIN_EDITS = (chain_title_ends, chain_quotes, chain_suffixes, chain_word_ends, chain_fragments, list_openers, chain_verbs, chain_parts,
-               industries)
+CHAIN_EDITS = (chain_title_ends, chain_quotes, chain_suffixes, chain_word_ends, chain_fragments, list_openers,
+               chain_verbs, chain_parts, industries)
 
 
 def chain_boundaries(text: str, spans: list[Span], schema: Schema) -> list[Span]:
