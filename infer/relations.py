@@ -176,6 +176,8 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
 
 
 SENTENCE_END = re.compile(r"[。！？\n]")
+# How a chain's name ends (its suffix, or 产业 for an industry the text names as one), where a 链主 title follows it.
+CHAIN_END = r"(?:产业链|產業鏈|链|鏈|产业|產業)"
 # A company is the subject of its clause when it opens the clause, after at most an adverbial of
 # time or focus (如今, 其中, 仅, 2017年 …); a company after a verb (组建X, 支持X, 招引X) is an object.
 # Also after an appositive naming its country and kind (德国大众, 丹麦工业巨头丹佛斯, 美国玩具公司孩之宝), after
@@ -188,7 +190,7 @@ CLAUSE_OPEN = re.compile(r"(?:^|[，,；;。：:“\n（(〕】\]])(?:如今的?
                          r"(?:(?:[德美英法日韩泰]国|丹麦|瑞典|瑞士|荷兰|意大利|西班牙|芬兰|挪威|新加坡)"
                          r"(?:[\u4e00-\u9fff]{0,8}?(?:巨头|公司|企业|集团))?|位于[\u4e00-\u9fff]{1,6}的|来自[\u4e00-\u9fff]{1,6}的|"
                          r"(?:跨国|外资|外商|合资|独资|[法美德日韩英港台]资|民营|国有|龙头)企业|"
-                         r"(?:[^，,；;。：:\n]{1,14}?(?:产业链|產業鏈|链|鏈|产业|產業))?[“\"]?[链鏈]主[”\"]?(?:企业|企業)?)?$")
+                         rf"(?:[^，,；;。：:\n]{{1,14}}?{CHAIN_END})?[“\"]?[链鏈]主[”\"]?(?:企业|企業)?)?$")
 # Words right after a company that make it a source or an attribute, not the clause's subject:
 # X数据显示, X今天发布, X获悉, X的产品, X、Y (a list), and a company in brackets: an alias or an
 # example attached to the noun before it (省级园区1个（X）、市级园区2个…), which the guide spans on its own.
@@ -432,7 +434,7 @@ def _table_rows(text: str, companies: list[Span], chains: list[Span]) -> list[tu
 
 # A list of companies named as 链主 (A、B等链主, 链主企业A、B, 产业链“链主”A): each anchors the chain of
 # the statement, or the one the paragraph named before it.
-LISTED_ANCHOR_AFTER = re.compile(r"^等?(?:\d+家)?(?:企业)?(?:(?:为|作为|是)(?:[^，,。；;！？\n]{1,16}?(?:产业链|產業鏈|链|鏈|产业|產業)的?)?)?"
+LISTED_ANCHOR_AFTER = re.compile(rf"^等?(?:\d+家)?(?:企业)?(?:(?:为|作为|是)(?:[^，,。；;！？\n]{{1,16}}?{CHAIN_END}的?)?)?"
                                  r"[“\"]?[链鏈]主")
 LISTED_ANCHOR_BEFORE = re.compile(r"[链鏈]主(?:企业|企業)?[”\"]?[：:]?$")
 

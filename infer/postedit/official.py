@@ -79,14 +79,15 @@ def official_starts(text: str, spans: list[Span], schema: Schema) -> list[Span]:
 
 # 链长 as a title word, quoted or not, chief or deputy (链长, 总链长, 副链长, “链长”), and the same with the chain's
 # suffix before it when the tagger put the suffix in the official (智能制造 + 产业链链长赵刚).
-CHAIN_TITLE = re.compile(r"[“\"]?副?[总總]?[链鏈][长長][”\"]?")
-SUFFIXED_TITLE = re.compile(r"(?:产业链条|产业链|產業鏈|链|鏈)?[“\"]?副?[总總]?[链鏈][长長][”\"]?")
+TITLE = r"[“\"]?副?[总總]?[链鏈][长長]"
+CHAIN_TITLE = re.compile(TITLE + r"[”\"]?")
+SUFFIXED_TITLE = re.compile(r"(?:产业链条|产业链|產業鏈|链|鏈)?" + CHAIN_TITLE.pattern)
 # What names an appointment after an official's name (市委书记张伟任集成电路产业链总链长).
 APPOINTED = re.compile(r"担任|出任|兼任|任")
 # The chain an appointment names, up to its suffix before the 链长 title.
-APPOINTED_CHAIN = re.compile(r"[^，,。；;：:、！？\s“”]{1,18}?(?:产业链|產業鏈|链|鏈)(?=[“\"]?副?[总總]?[链鏈][长長])")
+APPOINTED_CHAIN = re.compile(rf"[^，,。；;：:、！？\s“”]{{1,18}}?(?:产业链|產業鏈|链|鏈)(?={TITLE})")
 # A name of two or three characters between a title and an appointment (市委书记 + 刘洋 + 任…链长).
-NAME_BEFORE_APPOINTED = re.compile(r"[\u4e00-\u9fff]{2,3}?(?=(?:担任|出任|兼任|任)[^，。；]{0,20}?[链鏈][长長])")
+NAME_BEFORE_APPOINTED = re.compile(rf"[\u4e00-\u9fff]{{2,3}}?(?=(?:{APPOINTED.pattern})[^，。；]{{0,20}}?[链鏈][长長])")
 
 
 def official_chain_titles(text: str, spans: list[Span], schema: Schema) -> list[Span]:
