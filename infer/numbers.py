@@ -24,7 +24,7 @@ CHANGES = [
     ("减少", "下降"), ("缩短", "降低"), ("降低", "降低"), ("达到", "达到"), ("突破", "突破"), ("超过", "超过"),
     ("高于", "高于"), ("低于", "低于"), ("占比", "占比"), ("占", "占比"), ("达", "达到"),
     ("超", "超过"), ("过", "超过"), ("列", "排名"), ("居", "排名"), ("位列", "排名"), ("为", "为"),
-    ("降至", "达到"), ("降到", "达到"), ("增至", "达到"), ("升至", "达到"),
+    ("降至", "达到"), ("降到", "达到"), ("增至", "达到"), ("升至", "达到"), ("收窄至", "达到"), ("跨过", "突破"),
 ]
 UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨/年", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦时", "千瓦",
          "兆瓦", "瓦", "千米", "公里", "米", "平方米", "立方米", "公顷", "万人", "人次", "人", "倍", "次", "场", "座", "条", "所",
@@ -43,6 +43,7 @@ _CLAUSE_BREAK = re.compile(r"[。，；、,;：:！？!?\n]")
 _MEASUREMENT = re.compile(r"\s*(?:%|个百分点|倍|[位名](?![\u4e00-\u9fff]))")
 # Chinese decimals and percentages: 三点五亿元 -> 3.5亿元, 百分之十四点二 -> 14.2%.
 _CN_DECIMAL = re.compile(rf"([{CN_NUM}]+)点([零〇一二三四五六七八九]+)")
+_FRACTION = re.compile(r"(?<![\d./])(\d+)/(\d+)(?![\d./])")  # 稳定在全国1/4 -> 0.25
 _PERCENT = re.compile(rf"百分之(\d+(?:\.\d+)?|[{CN_NUM}]+)")
 # A range anywhere in the span (5-10万亩, 一至三万亩); 1—10月份 and 2021—2023年 are periods, not ranges.
 _RANGE = re.compile(rf"(?:\d|[{CN_NUM}])\s*(?:[-—–~～至到]|、)\s*(?:\d|[{CN_NUM}])(?!\d*\s*[年月日号])")
@@ -121,7 +122,7 @@ def _unit(tail: str) -> str | None:
 
 # Approximation words count only next to the number: 约3亿元, 超百亿元, 300多亿元, 7亿余元, 96%以上;
 # not 签约项目, 节约资金, 规模以上企业, nor 超过全省平均水平3.91个百分点 (an exact difference).
-_APPROX_BEFORE = re.compile(r"(?:(?<!节)约|近|超过?|逾)$")
+_APPROX_BEFORE = re.compile(r"(?:(?<!节)约|近|超过?|逾|不低于|不少于)$")
 _APPROX_AFTER = re.compile(r"^[十百千万亿]*[余多]")
 _APPROX_END = re.compile(r"(?:以上|左右|之多)$")
 # These one-character change words must touch their number (超百亿, 为27.3%): in 过亿元招商引资项目221个
@@ -131,13 +132,15 @@ _TOUCHING = re.compile(r"[约近余多]?$")
 _MUST_TOUCH = set("过超为列居")
 # Words that sit between an indicator and its change word or number and are not part of the name.
 _INDICATOR_TAIL = re.compile(
-    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|均|(?<!节)约|[从由近超逾的])+$"
+    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|年均|均|不低于|不少于|(?<!节)约|[从由近超逾的])+$"
 )
 _LEADING_PERIOD = re.compile(
     r"^(?:今年|去年|\d{4}年)?(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[-—–~至]\d{1,2}月份?|\d{1,2}月份?|以来)?"
 )
-# What stands between the ranked thing and its rank: 列全省, 居全省（计划单列市除外）, 位列全国, 世界.
-_RANK_SCOPE = re.compile(r"(?:位列|排名|排在|[列居排])?(?:全国|全省|全市|全球|世界|国内|省内)?(?:[（(][^）)]*[）)])?$")
+# What stands between the ranked thing and its rank: 列全省, 居全省（计划单列市除外）, 位列全国, 世界, and after a
+# rank verb any short scope (稳居西部, 居中国西部, 位居中部地区).
+_RANK_SCOPE = re.compile(r"(?:(?:位列|排名|排在|稳居|位居|[列居排])(?:(?![列居排])[\u4e00-\u9fff]){0,6}"
+                         r"|全国|全省|全市|全球|世界|国内|省内)?(?:[（(][^）)]*[）)])?$")
 _RANK = re.compile(rf"第\s*(\d+|[{CN_NUM}]+)\s*[位名]?$|(首)位$")
 _SHARE_LEVEL = (None, "达到", "为", "超过", "突破", "占比")
 _MOVES = ("增长", "提高", "下降", "降低")
@@ -150,8 +153,8 @@ def _arabic(numeral: str) -> str | None:
 
 def _clean(text: str) -> str:
     """The span as the rules read it: simplified script, no whitespace, markdown emphasis or thousands
-    commas, the OCR misreading 干亿/干万 (a 千 without its stroke) mended, Chinese decimals and
-    百分之 percentages written in digits."""
+    commas, the OCR misreading 干亿/干万 (a 千 without its stroke) mended, Chinese decimals,
+    百分之 percentages and fractions (1/4) written as decimal numbers."""
     text = re.sub(r"[\s*]+", "", normalize(text).text)
     text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", re.sub(r"干(?=[万亿])", "千", text))
 
@@ -163,6 +166,7 @@ def _clean(text: str) -> str:
         number = m.group(1) if m.group(1)[0].isdigit() else _arabic(m.group(1))
         return m.group(0) if number is None else number + "%"
 
+    text = _FRACTION.sub(lambda m: repr(int(m.group(1)) / int(m.group(2))) if int(m.group(2)) else m.group(0), text)
     return _PERCENT.sub(percent, _CN_DECIMAL.sub(decimal, text))
 
 
@@ -218,6 +222,8 @@ def parse_metric(span: str) -> ParsedMetric:
         if at < 0 or head[at + len(word) : at + len(word) + 1] == "值":  # 增加值 is a noun
             continue
         if word in _MUST_TOUCH and not _TOUCHING.match(head[at + 1 :]):
+            continue
+        if word == "低于" and head[at - 1 : at] == "不":  # 不低于2000亿元: a floor (approx), no comparison
             continue
         if (at + len(word), len(word)) > best:
             best = (at + len(word), len(word))

@@ -44,17 +44,19 @@ REGION = re.compile(r"^([\u4e00-\u9fff]{1,8}?(?:自治州|自治县|新区|高�
 DOC_REGION = re.compile(r"([\u4e00-\u9fff]{2})市(?!场|值|民|级)")
 CITY_GOVERNMENT = re.compile(r"([\u4e00-\u9fff]{2})市(?:委|政府|人民政府)")
 # Time phrases a metric's period is read from (the guide: the nearest one before the number in its
-# paragraph): years and parts of years, plan periods (“十四五”), spans of years (这五年, 近3年, 五年来),
-# deadlines (截至11月中旬, 到2030年) and the present (目前, 如今). Dates (8月5日) are no periods.
+# paragraph): years and parts of years, plan periods (“十四五”), spans of years (这五年, 近3年, 五年(多)来, and a
+# bare 五年 before the change it spans: 五年累计…, 五年增长29倍; not 连续21年), deadlines (截至11月中旬, 到2030年;
+# not the 到 of a change, 增长到2007年的…) and the present (目前, 如今). Dates (8月5日) are no periods.
 _N = r"[一二三四五六七八九十两\d]+"
 PERIOD = re.compile(
-    r"(?:到|截至|截止到?)?(?:"
+    r"(?:(?<![长加高升增])到|截至|截止到?)?(?:"
     r"\d{4}年(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?|\d{1,2}月(?:中旬|上旬|下旬|底|份)?(?!\d{1,2}日)"
     r"|底|末|同期)?"
     rf"|今年(?:上半年|下半年|前三季度|[一二三四]季度|以来|前{_N}个月|\d{{1,2}}[—\-–~至]\d{{1,2}}月份?|\d{{1,2}}月(?:中旬|上旬|下旬|底|份)?)?"
     r"|去年(?:以来|同期|全年)?|上年(?:同期)?|上半年|前三季度|[一二三四]季度|\d{1,2}[—\-–~至]\d{1,2}月份?"
     r"|\d{1,2}月(?:中旬|上旬|下旬|底)"
-    rf"|近年来|近几年|近{_N}年|这{_N}年|过去{_N}年|{_N}年来|{_N}年前|全年"
+    rf"|近年来|近几年|近{_N}年|这{_N}年|过去{_N}年|{_N}年多?来|{_N}年前|全年"
+    r"|(?<![连续\d])(?:[一二三四五六七八九十两]+|\d{1,2})年(?=累计|增长|年均)"
     r"|“十[一二三四五六]五”(?:末|期间|以来|时期|初)?|如今|目前|现在|今天|这个月|新年伊始)"
 )
 

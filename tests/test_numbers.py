@@ -90,6 +90,26 @@ def test_held_out_phrases(span, change, value, unit, approx):
     assert got.value == (None if value is None else pytest.approx(value, rel=1e-12))
 
 
+# Forms the 78 round-15 rows of tests/data/dev_metrics.tsv exposed (first read out of sample: value+unit 0.987,
+# change 0.949, indicator 0.782); the phrases are made up in those forms.
+@pytest.mark.parametrize("span,indicator,change,value,unit,approx", [
+    ("工业增加值年均增长6%", "工业增加值", "增长", 6.0, "%", False),  # 年均 is how it grew, not the indicator's
+    ("年均增长4.5%", None, "增长", 4.5, "%", False),
+    ("营收跨过5000亿元", "营收", "突破", 5e11, "元", False),
+    ("出口额稳居西部第二", "出口额", "排名", 2.0, "位", False),  # a rank verb's scope is no part of the indicator
+    ("居中国中部第3", None, "排名", 3.0, "位", False),
+    ("居民收入居第1", "居民收入", "排名", 1.0, "位", False),  # the 居 of 居民 is no rank verb
+    ("项目投资不低于50亿元", "项目投资", None, 5e9, "元", True),  # a floor, not a comparison (低于)
+    ("增速低于全国0.5个百分点", "增速", "低于", 0.5, "个百分点", False),
+    ("占全省的1/5", "占全省", "占比", 0.2, None, False),  # a fraction is its value (was 5.0)
+    ("差距收窄至2.1", "差距", "达到", 2.1, None, False),  # the level reached, as 降至
+])
+def test_round15_forms(span, indicator, change, value, unit, approx):
+    got = parse_metric(span)
+    assert (got.indicator, got.change, got.unit, got.approx) == (indicator, change, unit, approx)
+    assert got.value == pytest.approx(value, rel=1e-12)
+
+
 def test_value_is_exact_in_base_unit():
     assert parse_metric("营收1373.37亿元").value == 137337000000.0
 
