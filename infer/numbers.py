@@ -17,7 +17,7 @@ SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
 BIG_UNITS = {"万": 1e4, "亿": 1e8}
 CN_NUM = "零〇一二两三四五六七八九十百千"
 
-# Change words, longest first; each maps to its normal form.
+# Change words, longest first; each maps to its normal form (None: a word that is no change).
 CHANGES = [
     ("同比增长", "增长"), ("同比下降", "下降"), ("同比提高", "提高"), ("同比降低", "降低"), ("同比增加", "增长"),
     ("增长", "增长"), ("增加", "增长"), ("提升", "提高"), ("提高", "提高"), ("下降", "下降"),
@@ -25,6 +25,7 @@ CHANGES = [
     ("高于", "高于"), ("低于", "低于"), ("占比", "占比"), ("占", "占比"), ("达", "达到"),
     ("超", "超过"), ("过", "超过"), ("列", "排名"), ("居", "排名"), ("位列", "排名"), ("为", "为"),
     ("降至", "达到"), ("降到", "达到"), ("增至", "达到"), ("升至", "达到"), ("收窄至", "达到"), ("跨过", "突破"),
+    ("不低于", None), ("不少于", None),  # a floor (approx, see _APPROX_BEFORE), no change; not 低于
 ]
 UNITS = ["个百分点", "个位次", "%", "元", "美元", "吨/年", "吨", "家", "个", "位", "辆", "台", "套", "项", "亩", "千瓦时", "千瓦",
          "兆瓦", "瓦", "千米", "公里", "米", "平方米", "立方米", "公顷", "万人", "人次", "人", "倍", "次", "场", "座", "条", "所",
@@ -132,7 +133,7 @@ _TOUCHING = re.compile(r"[约近余多]?$")
 _MUST_TOUCH = set("过超为列居")
 # Words that sit between an indicator and its change word or number and are not part of the name.
 _INDICATOR_TAIL = re.compile(
-    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|年均|均|不低于|不少于|(?<!节)约|[从由近超逾的])+$"
+    r"(?:(?:从|自|由)?(?:\d{4}年(?:底|末|初)?|去年|上年|今年)的?|同比|比上年|较去年|较上年|已经|已|可|将|年均|均|(?<!节)约|[从由近超逾的])+$"
 )
 _LEADING_PERIOD = re.compile(
     r"^(?:今年|去年|\d{4}年)?(?:上半年|下半年|前三季度|[一二三四]季度|\d{1,2}[-—–~至]\d{1,2}月份?|\d{1,2}月份?|以来)?"
@@ -223,8 +224,6 @@ def parse_metric(span: str) -> ParsedMetric:
             continue
         if word in _MUST_TOUCH and not _TOUCHING.match(head[at + 1 :]):
             continue
-        if word == "低于" and head[at - 1 : at] == "不":  # 不低于2000亿元: a floor (approx), no comparison
-            continue
         if (at + len(word), len(word)) > best:
             best = (at + len(word), len(word))
             change, change_at, change_end = normal, at, at + len(word)
@@ -238,7 +237,7 @@ def parse_metric(span: str) -> ParsedMetric:
     if change in _SHARE_LEVEL and ("比重" in head or "占比" in head or head.startswith("占")):
         # 占…比重达45.6%, 产值占比达到52%: a share, whatever level verb follows; the share phrase names it
         change = "占比"
-        indicator = re.sub(r"(?:达到|超过|突破|[达为到超过])$", "", head)
+        indicator = re.sub(r"(?:达到|超过|突破|不低于|不少于|[达为到超过])$", "", head)
     value, unit = _value_and_unit(text[change_end:])
     if _RANGE.search(text):
         value = None

@@ -101,6 +101,7 @@ def test_held_out_phrases(span, change, value, unit, approx):
     ("居民收入居第1", "居民收入", "排名", 1.0, "位", False),  # the 居 of 居民 is no rank verb
     ("项目投资不低于50亿元", "项目投资", None, 5e9, "元", True),  # a floor, not a comparison (低于)
     ("增速低于全国0.5个百分点", "增速", "低于", 0.5, "个百分点", False),
+    ("研发投入占比不低于3%", "研发投入占比", "占比", 3.0, "%", True),  # a share's floor
     ("占全省的1/5", "占全省", "占比", 0.2, None, False),  # a fraction is its value (was 5.0)
     ("差距收窄至2.1", "差距", "达到", 2.1, None, False),  # the level reached, as 降至
 ])
