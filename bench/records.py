@@ -4,7 +4,7 @@ out of sample, gave value+unit 0.932 and period 0.625; the rule changes its mism
 later figures in sample, so report test-split records separately if you need an unbiased number).
 Its 78 rows of corpus round 15 (2026-12-07) were a second out-of-sample check of the rules as they stood:
 value+unit 0.987, period 0.872, change 0.949, indicator 0.782, subject 0.987; the forms they exposed are
-now read (tests/test_numbers.py test_round15_forms, tests/test_records.py test_metric_period_forms).
+now read (tests/test_numbers.py ROUND15_FORMS, tests/test_records.py test_metric_period_forms).
 
 The gold spans and relations of the seed articles go through the code of `python -m infer records`
 (infer.records.row_document: offsets checked, rules where a document has no relations); each metric record is compared field by field with the

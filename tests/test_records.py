@@ -154,16 +154,15 @@ def test_corpus_dev_hand_table_value_unit_and_period():
 def test_corpus_test_sample_table_resolves():
     """Every row of the test sample table names a METRIC span of the test split's gold (its accuracy is
     reported by bench.records, never asserted: test figures are not targets to tune on)."""
-    import yaml
     from bench.records import TEST_TABLE, _rows, compare_dev
+    from train.config import load_config
+    from train.corpus import read_standoff
 
     root = Path(__file__).resolve().parents[1]
     result = compare_dev(TEST_TABLE, root / "annotations" / "corpus", root.parent / "shared" / "data" / "zh-gov-reports")
-    test_docs = set(yaml.safe_load((root / "configs" / "default.yaml").read_text(encoding="utf-8"))["data"]["test_docs"])
-    gold = {json.loads(line)["id"]: json.loads(line) for line in
-            (root / "annotations" / "corpus" / "gold.jsonl").read_text(encoding="utf-8").splitlines()}
-    passages = {row["passage"] for row in _rows(TEST_TABLE)}
-    assert result["rows"] == 120 and all(f"{gold[p]['source']}#{gold[p]['doc']}" in test_docs for p in passages)
+    test_docs = set(load_config(root / "configs" / "default.yaml")["data"]["test_docs"])
+    document = {a.passage.id: a.passage.document for a in read_standoff(root / "annotations" / "corpus" / "gold.jsonl")}
+    assert result["rows"] == 120 and all(document[row["passage"]] in test_docs for row in _rows(TEST_TABLE))
 
 
 def test_records_input_keeps_a_u2028_inside_a_text(tmp_path):
