@@ -21,7 +21,7 @@ from infer.inputs import InputError
 from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
 from infer.numbers import first_number, parse_metric
-from infer.relations import Relation, chain_core, rule_relations
+from infer.relations import Relation, chain_core, led_in_title, rule_relations, unplaced_chain_core
 from infer.schema import Schema
 from infer.spans import Span
 
@@ -212,12 +212,43 @@ def _link(doc: Doc, schema: Schema, company_of: dict[str, dict], chain_of: dict[
             if company["normalized"] not in bucket:
                 bucket.append(company["normalized"])
         elif kind == "leads" and source.id in official_of and target.id in chain_of:
-            person, chain = official_of[source.id], chain_of[target.id]
-            if chain["normalized"] not in person["chains"]:
-                person["chains"].append(chain["normalized"])
-            if person["name"] not in chain["leaders"]:
-                chain["leaders"].append(person["name"])
+            _lead(official_of[source.id], chain_of[target.id])
     return measured
+
+
+def _lead(person: dict, chain: dict) -> None:
+    if chain["normalized"] not in person["chains"]:
+        person["chains"].append(chain["normalized"])
+    if person["name"] not in chain["leaders"]:
+        chain["leaders"].append(person["name"])
+
+
+def _title_leads(doc: Doc, schema: Schema, chains: dict[str, dict], official_of: dict[str, dict]) -> None:
+    """An official whose own title names the chain they lead (东阿县生物医药（阿胶+）产业链链长、东阿县委副书记贾连勇)
+    leads it in the records even when the paragraph names the chain nowhere else, so that the guide gives
+    no LEADS relation: the title is itself the explicit statement. The chain is keyed without its place
+    (the guide's CHAIN rule), so it joins a mention of the same chain elsewhere in the document; its mention
+    is the title's characters, under the official's entity id. Mentions with a LEADS relation are skipped:
+    the relation already placed them."""
+    leads = schema.relation_for("leads")
+    placed = {r.source for r in doc.relations if r.type == leads}
+    for e in doc.entities:
+        if e.id not in official_of or e.id in placed:
+            continue
+        norm = normalize(e.text)
+        named = led_in_title(norm.text)
+        if named is None:
+            continue
+        place = re.match(r"^.*?[省市县区](?=.{2,})", named.group(1))
+        first = named.start(1) + (place.end() if place else 0)
+        name = norm.text[first : named.end(1)].replace("\n", "")
+        key = unplaced_chain_core(name) + "产业链"
+        start, end = norm.origin[first], norm.origin[named.end(1) - 1] + 1
+        chain = chains.setdefault(key, {"doc": doc.id, "name": name, "normalized": key, "leaders": [],
+                                        "anchors": [], "members": [], "mentions": []})
+        chain["mentions"].append({"entity": e.id, "start": e.start + start, "end": e.start + end,
+                                  "text": e.text[start:end]})
+        _lead(official_of[e.id], chain)
 
 
 def _metric_records(doc: Doc, schema: Schema, region: str | None, measured: dict[str, Span],
@@ -255,6 +286,7 @@ def build_records(doc: Doc, schema: Schema) -> dict:
     chains, chain_of = _chain_records(doc, schema.label_for("chain"))
     officials, official_of = _official_records(doc, schema.label_for("official"), region)
     measured = _link(doc, schema, company_of, chain_of, official_of)
+    _title_leads(doc, schema, chains, official_of)
     metrics = _metric_records(doc, schema, region, measured, company_of, chain_of)
     for group in companies:
         del group["_names"]

@@ -161,12 +161,11 @@ def paragraph_relations(text: str, mentions: list[Span], schema: Schema) -> list
                 r"(?:担任|出任|任|为)", text[official.end : official.end + 2]):
             add(official, chain, leads)
     for official in officials:  # 县委常委、高端装备产业链链长刘明: the chain is named inside the title
-        title = text[official.start : official.end]
-        named = TITLE_CHAIN.search(title)
-        if named is None or DEPUTY.match(title[named.end(1):]):
+        named = led_in_title(text[official.start : official.end])
+        if named is None:
             continue
-        core = _chain_core(named.group(1))
-        chain = next((c for c in chains if _chain_core(text[c.start : c.end]) == core and not (
+        core = unplaced_chain_core(named.group(1))
+        chain = next((c for c in chains if unplaced_chain_core(text[c.start : c.end]) == core and not (
             official.start <= c.start < official.end)), None)
         if chain is not None:
             add(official, chain, leads)
@@ -449,9 +448,17 @@ def chain_core(name: str) -> str:
     return re.sub(r"(产业链条|产业链|链条|链|产业)$", "", normalize(name).text.replace("\n", "").strip())
 
 
-def _chain_core(name: str) -> str:
-    """chain_core without a place prefix, to match the chain inside a title with a mention."""
+def unplaced_chain_core(name: str) -> str:
+    """chain_core without a place prefix (the guide leaves places out of a CHAIN), to match the chain
+    inside a title (东阿县生物医药（阿胶+）产业链链长) with a mention (生物医药（阿胶+）产业链)."""
     return re.sub(r"^.*?[省市县区](?=.{2,})", "", chain_core(name))
+
+
+def led_in_title(title: str) -> re.Match | None:
+    """The chain an official's own title says they lead (group 1: 县委常委、高端装备产业链链长 -> 高端装备产业链,
+    also 总链长), or None: no chain in it, or a deputy's (副链长, 副总链长)."""
+    named = TITLE_CHAIN.search(title)
+    return None if named is None or DEPUTY.match(title[named.end(1):]) else named
 
 
 def _coordinated(text: str, companies: list[Span]) -> list[list[Span]]:

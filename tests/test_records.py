@@ -69,6 +69,36 @@ def test_seed_sentence_records(root):
             assert text[m["start"]:m["end"]] == m["text"]
 
 
+def test_an_officials_own_title_names_the_chain_they_lead():
+    """Seed 000's only 链长 with a name: the chain sits inside the title and nowhere else in the paragraph, so
+    the guide gives no LEADS relation, yet the title states the role; a deputy's title (副总链长) states none."""
+    text = ("在东阿县生物医药（阿胶+）产业链链长、东阿县委副书记贾连勇帮助下，10家金融机构伸出了援助之手，"
+            "为辰康药业提供了5000万元的建设资金。\n\n在聊城高新区党工委书记、管委会副主任、纪工委书记、监工委主任、"
+            "高新区副总链长朱炜的一次“巡链”活动中，他将困难告诉朱炜。")
+    names = [("东阿县生物医药（阿胶+）产业链链长、东阿县委副书记贾连勇", "OFFICIAL"), ("辰康药业", "COMPANY"),
+             ("5000万元", "METRIC"), ("聊城高新区党工委书记、管委会副主任、纪工委书记、监工委主任、高新区副总链长朱炜", "OFFICIAL"),
+             ("朱炜", "OFFICIAL")]
+    entities, at = [], 0
+    for i, (s, label) in enumerate(names):
+        start = text.index(s, at)
+        at = start + len(s)
+        entities.append(Span(start, at, label, id=f"e{i}"))
+    out = span_document("d", text, entities, load_schema()).to_dict()
+    assert not [r for r in out["relations"] if r["type"] == "LEADS"]
+    officials = {p["name"]: p for p in out["records"]["officials"]}
+    assert officials["贾连勇"]["chains"] == ["生物医药（阿胶+）产业链"] and officials["朱炜"]["chains"] == []
+    [chain] = out["records"]["chains"]
+    assert (chain["name"], chain["leaders"]) == ("生物医药（阿胶+）产业链", ["贾连勇"])
+    [mention] = chain["mentions"]  # the title's characters, without the county (the guide's CHAIN rule)
+    assert (mention["entity"], text[mention["start"]:mention["end"]]) == ("e0", "生物医药（阿胶+）产业链")
+    # the same chain named again in the document is one record
+    text2 = text + "\n\n生物医药（阿胶+）产业链营收增长12%。"
+    start = text2.rindex("生物医药")
+    chain_span = Span(start, start + len("生物医药（阿胶+）产业链"), "CHAIN", id="e9")
+    [chain] = span_document("d", text2, entities + [chain_span], load_schema()).to_dict()["records"]["chains"]
+    assert chain["leaders"] == ["贾连勇"] and [m["entity"] for m in chain["mentions"]] == ["e9", "e0"]
+
+
 @pytest.mark.parametrize("text,metric,period", [
     ("示范区建设十年多来，全市城乡收入比从2.1收窄至1.8。", "收窄至1.8", "十年多来"),  # was the phrase before
     ("全市营收由2020年的80亿元增长到2024年的120亿元。", "120亿元", "2024年"),  # the 到 is the change's
