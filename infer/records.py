@@ -21,7 +21,7 @@ from infer.inputs import InputError
 from infer.io import STDIO, atomic_writer
 from infer.normalize import normalize
 from infer.numbers import first_number, parse_metric
-from infer.relations import Relation, chain_core, led_in_title, rule_relations, unplaced_chain_core
+from infer.relations import PLACE_PREFIX, Relation, chain_core, led_in_title, rule_relations, unplaced_chain_core
 from infer.schema import Schema
 from infer.spans import Span
 
@@ -239,7 +239,7 @@ def _title_leads(doc: Doc, schema: Schema, chains: dict[str, dict], official_of:
         named = led_in_title(norm.text)
         if named is None:
             continue
-        place = re.match(r"^.*?[省市县区](?=.{2,})", named.group(1))
+        place = PLACE_PREFIX.match(named.group(1))
         first = named.start(1) + (place.end() if place else 0)
         name = norm.text[first : named.end(1)].replace("\n", "")
         key = unplaced_chain_core(name) + "产业链"

@@ -222,8 +222,9 @@ ANNOUNCES = re.compile(r"(?:今天|日前|近日)?(?:[（(][^）)]{1,10}[）)])?
 
 
 def _is_subject(text: str, span: Span) -> bool:
-    return bool(CLAUSE_OPEN.search(text[max(0, span.start - 24) : span.start])) and (ANNOUNCES.match(text, span.end) is not None or not NOT_SUBJECT_AFTER.match(
-        text[span.end : span.end + 4])) and not PLACE_AFTER.match(text[span.end : span.end + 9])
+    opens = CLAUSE_OPEN.search(text[max(0, span.start - 24) : span.start])
+    acts = ANNOUNCES.match(text, span.end) or not NOT_SUBJECT_AFTER.match(text[span.end : span.end + 4])
+    return bool(opens and acts) and not PLACE_AFTER.match(text[span.end : span.end + 9])
 
 
 # 该公司/该企业/这家企业 anywhere, and a bare 公司/企业 opening a clause, stand for the paragraph's last company
@@ -293,11 +294,11 @@ def _distributed(text: str, metric: Span, metrics: list[Span], targets: list[Spa
 EACH_CUE = re.compile(r"超|突破|跨入|进入|居|位列|以上|均|都|各")
 TOTAL_CUE = re.compile(r"合计|共|总|累计")
 # A count of companies (A、B等纳税超千万元的企业达到5家) is the region's: the listed companies are counted, not measured.
+COMPANY_COUNT = re.compile(r"(?:企业|公司)[^，,。；;]{0,6}?\d+家$")
 # The subject's several companies sharing a total (X这9家疏解落户企业注册资本金共计7.65亿元): none (the guide).
 SHARED_TOTAL = re.compile(r"\d+家[^，,。；;]*?(?:合计|共计|总计|总和)")
 # A metric of an industry (X入选…企业，高新技术产业主营业务收入达105亿元) is the region's, not the company's before it.
 INDUSTRY_METRIC = re.compile(r"[\u4e00-\u9fff]{1,8}?产业(?!链)")
-COMPANY_COUNT = re.compile(r"(?:企业|公司)[^，,。；;]{0,6}?\d+家$")
 
 
 def _each(text: str, metric: Span, companies: list[Span]) -> list[Span]:
@@ -467,10 +468,14 @@ def chain_core(name: str) -> str:
     return re.sub(r"(产业链条|产业链|链条|链|产业)$", "", normalize(name).text.replace("\n", "").strip())
 
 
+# A place before a chain's name inside a title (东阿县生物医药…, 四川省高端装备…); the guide leaves it out of a CHAIN.
+PLACE_PREFIX = re.compile(r"^.*?[省市县区](?=.{2,})")
+
+
 def unplaced_chain_core(name: str) -> str:
-    """chain_core without a place prefix (the guide leaves places out of a CHAIN), to match the chain
-    inside a title (东阿县生物医药（阿胶+）产业链链长) with a mention (生物医药（阿胶+）产业链)."""
-    return re.sub(r"^.*?[省市县区](?=.{2,})", "", chain_core(name))
+    """chain_core without a place prefix, to match the chain inside a title (东阿县生物医药（阿胶+）产业链链长)
+    with a mention (生物医药（阿胶+）产业链)."""
+    return PLACE_PREFIX.sub("", chain_core(name))
 
 
 def led_in_title(title: str) -> re.Match | None:
