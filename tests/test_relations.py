@@ -180,10 +180,10 @@ def test_a_company_after_a_verb_or_as_a_source_is_no_subject():
 def test_a_total_shared_by_coordinated_companies_measures_none_and_fenbie_pairs_in_order():
     spans = [("甲公司", "COMPANY"), ("乙公司", "COMPANY"), ("合计纳税5亿元", "METRIC")]
     assert rule_pairs("甲公司和乙公司合计纳税5亿元。", spans) == set()
-    spans = [("巨力", "COMPANY"), ("风帆", "COMPANY"), ("晨阳", "COMPANY"), ("税收2.1亿元", "METRIC"),
-             ("1.3亿元", "METRIC")]
-    assert rule_pairs("巨力、风帆、晨阳分别实现税收2.1亿元、1.3亿元。", spans) == {
-        ("税收2.1亿元", "巨力", "MEASURES"), ("1.3亿元", "风帆", "MEASURES")}
+    spans = [("甲力", "COMPANY"), ("乙帆", "COMPANY"), ("丙阳", "COMPANY"), ("税收2.4亿元", "METRIC"),
+             ("1.6亿元", "METRIC")]
+    assert rule_pairs("甲力、乙帆、丙阳分别实现税收2.4亿元、1.6亿元。", spans) == {
+        ("税收2.4亿元", "甲力", "MEASURES"), ("1.6亿元", "乙帆", "MEASURES")}
 
 
 def test_investment_before_de_measures_the_company_it_qualifies():
@@ -627,21 +627,21 @@ def test_rules_on_the_corpus_real_statements_of_anchors_members_and_chain_metric
      [("甲中集团", "COMPANY"), ("乙城香业", "COMPANY"), ("营收超100亿元", "METRIC")],
      {("营收超100亿元", "甲中集团", "MEASURES"), ("营收超100亿元", "乙城香业", "MEASURES")}),
     # a total over the subject's several companies (X这9家…企业…共计) is shared: none (the guide)
-    ("丙冶集团这9家疏解落户企业注册资本金共计7.65亿元。",
-     [("丙冶集团", "COMPANY"), ("注册资本金共计7.65亿元", "METRIC")], set()),
-    ("丙冶集团注册资本金共计7.65亿元。", [("丙冶集团", "COMPANY"), ("注册资本金共计7.65亿元", "METRIC")],
-     {("注册资本金共计7.65亿元", "丙冶集团", "MEASURES")}),
+    ("丙冶集团这6家迁入企业注册资金共计5.2亿元。",
+     [("丙冶集团", "COMPANY"), ("注册资金共计5.2亿元", "METRIC")], set()),
+    ("丙冶集团注册资金共计5.2亿元。", [("丙冶集团", "COMPANY"), ("注册资金共计5.2亿元", "METRIC")],
+     {("注册资金共计5.2亿元", "丙冶集团", "MEASURES")}),
     # an industry's metric after a company's clause is the region's
-    ("丁源科技入选国家级专精特新“小巨人”企业，高新技术产业主营业务收入达105亿元。",
-     [("丁源科技", "COMPANY"), ("高新技术产业主营业务收入达105亿元", "METRIC")], set()),
-    ("丁源科技入选国家级专精特新“小巨人”企业，主营业务收入达10亿元。",
-     [("丁源科技", "COMPANY"), ("主营业务收入达10亿元", "METRIC")], {("主营业务收入达10亿元", "丁源科技", "MEASURES")}),
+    ("丁源科技获评省级瞪羚企业，高新技术产业营业收入达86亿元。",
+     [("丁源科技", "COMPANY"), ("高新技术产业营业收入达86亿元", "METRIC")], set()),
+    ("丁源科技获评省级瞪羚企业，营业收入达9亿元。",
+     [("丁源科技", "COMPANY"), ("营业收入达9亿元", "METRIC")], {("营业收入达9亿元", "丁源科技", "MEASURES")}),
     # “公司+农户” is a business model, no anaphor of the company before it
-    ("戊发铝业挂牌上市。探索“公司+农户”模式，农村集体经济收入全部达到10万元以上。",
-     [("戊发铝业", "COMPANY"), ("农村集体经济收入全部达到10万元以上", "METRIC")], set()),
+    ("戊发铝业挂牌上市。推广“公司+农户”模式，村集体经济收入均超过8万元。",
+     [("戊发铝业", "COMPANY"), ("村集体经济收入均超过8万元", "METRIC")], set()),
     # a company that announces states its own plan; one that publishes data is a source
-    ("己里巴巴集团今天（2月24日）宣布，未来三年将投入超过3800亿元。",
-     [("己里巴巴集团", "COMPANY"), ("投入超过3800亿元", "METRIC")], {("投入超过3800亿元", "己里巴巴集团", "MEASURES")}),
+    ("己里集团今天（3月5日）宣布，今后五年将投入超过900亿元。",
+     [("己里集团", "COMPANY"), ("投入超过900亿元", "METRIC")], {("投入超过900亿元", "己里集团", "MEASURES")}),
     ("庚铁集团今天发布数据，全国铁路完成固定资产投资2061亿元。",
      [("庚铁集团", "COMPANY"), ("全国铁路完成固定资产投资2061亿元", "METRIC")], set()),
 ])
