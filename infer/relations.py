@@ -217,7 +217,7 @@ def sentence_starts(text: str) -> Callable[[int], int]:
     return lambda pos: starts[bisect.bisect_right(starts, pos) - 1]
 
 
-# A company that announces (X今天（2月24日）宣布，未来三年将投入超过3800亿元) states its own plan, not a source's data.
+# A company that announces (X今天（…）宣布，…将投入超过N亿元) states its own plan, not a source's data.
 ANNOUNCES = re.compile(r"(?:今天|日前|近日)?(?:[（(][^）)]{1,10}[）)])?宣布")
 
 
@@ -293,11 +293,11 @@ def _distributed(text: str, metric: Span, metrics: list[Span], targets: list[Spa
 # list opening the clause links to each (the guide); a total (合计, 共, 总) links to none.
 EACH_CUE = re.compile(r"超|突破|跨入|进入|居|位列|以上|均|都|各")
 TOTAL_CUE = re.compile(r"合计|共|总|累计")
-# A count of companies (A、B等纳税超千万元的企业达到5家) is the region's: the listed companies are counted, not measured.
+# A count of companies (A、B等纳税超千万元的企业达到N家) is the region's: the listed companies are counted, not measured.
 COMPANY_COUNT = re.compile(r"(?:企业|公司)[^，,。；;]{0,6}?\d+家$")
-# The subject's several companies sharing a total (X这9家疏解落户企业注册资本金共计7.65亿元): none (the guide).
+# The subject's several companies sharing a total (X这N家…企业注册资金共计…): none (the guide).
 SHARED_TOTAL = re.compile(r"\d+家[^，,。；;]*?(?:合计|共计|总计|总和)")
-# A metric of an industry (X入选…企业，高新技术产业主营业务收入达105亿元) is the region's, not the company's before it.
+# A metric of an industry (X入选…企业，高新技术产业营业收入达N亿元) is the region's, not the company's before it.
 INDUSTRY_METRIC = re.compile(r"[\u4e00-\u9fff]{1,8}?产业(?!链)")
 
 
