@@ -8,6 +8,7 @@ from infer.normalize import normalize
 from infer.records import chain_key, document_region, official_region, span_document, split_name
 from infer.schema import load_schema
 from infer.spans import Span
+from tests.test_relations import mentions_of
 
 
 @pytest.mark.parametrize("span,title,name", [
@@ -37,23 +38,13 @@ def test_chain_normalised_with_suffix(name, key):
     assert chain_key(name) == key
 
 
-def entities_of(text: str, spans: list[tuple[str, str]]) -> list[Span]:
-    """Spans e0, e1, … for (text, label) pairs, each found after the one before."""
-    entities, at = [], 0
-    for i, (s, label) in enumerate(spans):
-        start = text.index(s, at)
-        at = start + len(s)
-        entities.append(Span(start, at, label, id=f"e{i}"))
-    return entities
-
-
 def test_seed_sentence_records(root):
     text = ("作为有色金属产业链“链主”企业，信发集团投资300多亿元。山东信发集团有限公司今年上半年营收增长12.5%。"
             "\n\n聊城市委书记李长萍调研。聊城市有色金属产业链链长李长萍说。")
     spans = [("有色金属产业链", "CHAIN"), ("信发集团", "COMPANY"), ("投资300多亿元", "METRIC"),
              ("山东信发集团有限公司", "COMPANY"), ("营收增长12.5%", "METRIC"), ("聊城市委书记李长萍", "OFFICIAL"),
              ("有色金属产业链", "CHAIN"), ("李长萍", "OFFICIAL")]
-    entities = entities_of(text, spans)
+    entities = mentions_of(text, spans, prefix="e")
     out = span_document("d", text, entities, load_schema()).to_dict()
     rels = {(r["from"], r["to"], r["type"]) for r in out["relations"]}
     assert ("e1", "e0", "ANCHORS") in rels and ("e7", "e6", "LEADS") in rels and ("e2", "e1", "MEASURES") in rels
@@ -84,7 +75,7 @@ def test_an_officials_own_title_names_the_chain_they_lead():
     names = [("东阿县生物医药（阿胶+）产业链链长、东阿县委副书记贾连勇", "OFFICIAL"), ("辰康药业", "COMPANY"),
              ("5000万元", "METRIC"), ("聊城高新区党工委书记、管委会副主任、纪工委书记、监工委主任、高新区副总链长朱炜", "OFFICIAL"),
              ("朱炜", "OFFICIAL")]
-    entities = entities_of(text, names)
+    entities = mentions_of(text, names, prefix="e")
     out = span_document("d", text, entities, load_schema()).to_dict()
     assert not [r for r in out["relations"] if r["type"] == "LEADS"]
     officials = {p["name"]: p for p in out["records"]["officials"]}

@@ -20,12 +20,13 @@ from train.relations import (fit_head, relation_keys, score_relations, tagged_ex
 SCHEMA = load_schema()
 
 
-def mentions_of(text: str, spans: list[tuple[str, str]]) -> list[Span]:
+def mentions_of(text: str, spans: list[tuple[str, str]], prefix: str = "m") -> list[Span]:
+    """Spans prefix0, prefix1, … for (text, label) pairs, each found after the one before."""
     out, at = [], 0
     for i, (s, label) in enumerate(spans):
         start = text.index(s, at)
         at = start + len(s)
-        out.append(Span(start, at, label, id=f"m{i}"))
+        out.append(Span(start, at, label, id=f"{prefix}{i}"))
     return out
 
 
